@@ -1,0 +1,82 @@
+"""Everything that changes a drop is one of these events.
+
+The drop state is a fold over its events, so the session log can replay a drop
+after a crash and every number the overlay showed can be reproduced from it.
+Events carry wall-clock times: a deadline survives a restart of the machine,
+whereas monotonic time does not.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class DropEvent:
+    kind: ClassVar[str] = "event"
+    at_wall: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, **dataclasses.asdict(self)}
+
+
+@dataclass(frozen=True)
+class SaleRecorded(DropEvent):
+    kind: ClassVar[str] = "sale"
+    sku_id: str
+    qty: int = 1
+    origin: str = "host"  # host key/button, or "shop" for webhook sales
+
+
+@dataclass(frozen=True)
+class SaleUndone(DropEvent):
+    """Undoes the most recent sale that is not undone yet."""
+
+    kind: ClassVar[str] = "undo"
+    sku_id: str
+    qty: int = 1
+
+
+@dataclass(frozen=True)
+class StockAdjusted(DropEvent):
+    kind: ClassVar[str] = "adjust"
+    sku_id: str
+    new_stock: int
+    reason: str = "host correction"
+
+
+@dataclass(frozen=True)
+class TimerStarted(DropEvent):
+    kind: ClassVar[str] = "timer_start"
+    deadline_wall: float
+
+
+@dataclass(frozen=True)
+class TimerExtended(DropEvent):
+    kind: ClassVar[str] = "timer_extend"
+    seconds: float
+    deadline_wall: float
+
+
+@dataclass(frozen=True)
+class OfferEnded(DropEvent):
+    kind: ClassVar[str] = "offer_end"
+    reason: str  # "deadline" or "host"
+
+
+EVENT_TYPES: dict[str, type[DropEvent]] = {
+    cls.kind: cls
+    for cls in (SaleRecorded, SaleUndone, StockAdjusted, TimerStarted, TimerExtended, OfferEnded)
+}
+
+
+def event_from_dict(data: dict[str, Any]) -> DropEvent:
+    fields = dict(data)
+    kind = fields.pop("kind")
+    try:
+        cls = EVENT_TYPES[kind]
+    except KeyError:
+        raise ValueError(f"unknown drop event kind {kind!r}") from None
+    return cls(**fields)

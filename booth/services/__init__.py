@@ -1,0 +1,1 @@
+"""Threads and orchestration: capture, compositor, monitors, output. No QtWidgets here."""
