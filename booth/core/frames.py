@@ -1,0 +1,35 @@
+"""Frames as they move from a source to the program."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+Pixels = npt.NDArray[np.uint8]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFrame:
+    """One decoded picture: BGR, any size. `seq` counts frames since the source opened."""
+
+    pixels: Pixels
+    seq: int
+    captured_at: float  # monotonic seconds when the read returned
+
+
+@dataclass(frozen=True, slots=True)
+class ProgramFrame:
+    """One program picture: BGRA at program size with the overlay burned in.
+
+    Never mutated after publication: the preview and the encoder share it.
+    """
+
+    pixels: Pixels
+    seq: int
+    composed_at: float
+    source: str  # which source it shows ("primary", "secondary", "slate")
+    source_seq: int  # the source frame's seq, -1 for the slate
+    captured_at: float  # when that source frame was captured
+    repeat: bool  # the source had no new frame in time; the last one was shown again

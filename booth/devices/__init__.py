@@ -1,0 +1,1 @@
+"""The only layer that talks to device libraries (cv2, av, pyaudio, psutil, requests)."""
