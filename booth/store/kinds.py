@@ -1,0 +1,60 @@
+"""Shapes of what the session log holds besides drop events — the contract for their producers.
+
+Drop events (``sale``, ``undo``, ``adjust``, ``timer_start``, ``timer_extend``, ``offer_end``) are
+stored as ``DropEvent.to_dict()``; they are the only rows a crash recovery replays.
+
+Everything else is recorded with ``SessionLog.record(kind, payload)`` from any thread. The payload is a
+JSON object; the keys below are the ones reports read (extra keys are kept and ignored):
+
+``source_switch``  the program cut to another source
+    {"from": "primary", "to": "secondary", "reason": "phone stream frozen for 1.0 s",
+     "automatic": true, "gap_ms": 180.0}
+    ``gap_ms``: the viewer-visible gap (repeated or slate frames in the program) around the switch;
+    null when not measured. A failover incident starts with a switch away from "primary" and ends with
+    the switch back to it.
+``output_switch``  an output changed its target, e.g. primary → backup ingest
+    {"output": "ingest", "from": "primary", "to": "backup", "reason": "primary ingest refused the connection"}
+``alert``          a rig alert was raised
+    {"level": "info" | "warn" | "critical", "code": "battery_low", "message": "Battery 11 min left, …"}
+``clip``           a replay clip was written
+    {"path": "/…/clip-2031.mp4", "seconds": 30.0}
+``viewers``        a viewer count, typed in by the host or received from the platform
+    {"count": 240, "origin": "host" | "platform"}
+``incident``       something happened to Booth itself
+    {"what": "recovered after crash" | "resumed after restart" | "disk low", "message": "…", "down_s": 12.5}
+``shutdown``       a clean exit (so the next start can tell a crash from a restart)
+    {"reason": "signal" | "quit"}
+
+Health samples (``SessionLog.sample(metric, value)``), downsampled by the writer into buckets of
+`SAMPLE_BUCKET_S` seconds keeping n/min/max/mean/last so no extreme is lost:
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+SOURCE_SWITCH: Final = "source_switch"
+OUTPUT_SWITCH: Final = "output_switch"
+ALERT: Final = "alert"
+CLIP: Final = "clip"
+VIEWERS: Final = "viewers"
+INCIDENT: Final = "incident"
+SHUTDOWN: Final = "shutdown"
+
+NON_DROP_KINDS: Final = frozenset({SOURCE_SWITCH, OUTPUT_SWITCH, ALERT, CLIP, VIEWERS, INCIDENT, SHUTDOWN})
+
+# metric → unit. Producers may send other metrics; reports read these.
+HEALTH_METRICS: Final = {
+    "battery_pct": "%",  # report: lowest
+    "battery_min_left": "min",  # forecast minutes left
+    "rtt_ms": "ms",  # report: worst (highest) round trip to the ingest
+    "loss_pct": "%",
+    "cpu_pct": "%",
+    "disk_free_gb": "GB",
+    "program_fps": "fps",
+}
+
+SAMPLE_BUCKET_S: Final = 10.0
+
+if __doc__ is not None:  # pragma: no branch - keep the metric list in the docstring in step
+    __doc__ += "".join(f"\n``{name}`` ({unit})" for name, unit in HEALTH_METRICS.items()) + "\n"

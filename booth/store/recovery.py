@@ -1,0 +1,262 @@
+"""Opening the session log at start: set a bad database aside, resume the open session or begin one.
+
+The one call an app makes::
+
+    opened = open_session_log(data_dir, config)          # may raise StoreError (show its text)
+    controller = DropController(opened.spec, clock, journal=opened.log)
+    controller.replay(opened.recovered_events)             # same stock, deadline and phase as before
+    for line in opened.messages: show(line)                # set-aside database, resumed drop …
+    ...
+    opened.log.close()                                     # on quit (after end_session() if the drop is over)
+
+`peek_open_session(data_dir)` tells a UI, before that call, whether there is a drop to offer resuming.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from booth.core.config import BoothConfig
+from booth.core.drop import DropSpec, Sku
+from booth.core.events import EVENT_TYPES, DropEvent, event_from_dict
+from booth.store import kinds
+from booth.store.db import StoreError, check_openable, connect_readonly, move_aside
+from booth.store.paths import db_path, ensure_writable, resolve_data_dir
+from booth.store.session_log import SessionLog
+
+log = logging.getLogger(__name__)
+
+SESSION_KINDS = ("drop", "rehearsal", "live")
+
+
+@dataclass(frozen=True)
+class OpenSessionInfo:
+    id: int
+    title: str
+    kind: str
+    started_wall: float
+    events: int
+    last_wall: float | None
+
+
+@dataclass
+class OpenedSession:
+    """What `open_session_log` hands back; `log` is the controller's journal."""
+
+    log: SessionLog
+    session_id: int
+    spec: DropSpec  # the drop to run: the resumed session's own snapshot, else the config's
+    recovered_events: list[DropEvent]  # committed drop events to replay, oldest first ([] if new)
+    resumed: bool
+    db_path: Path
+    messages: list[str] = field(default_factory=list)  # plain sentences for the host
+
+
+# -- config snapshots ---------------------------------------------------------------------------
+
+
+def config_snapshot(config: BoothConfig) -> dict[str, Any]:
+    """The config as it was when the session began; source URLs are redacted (no stream keys)."""
+    return {
+        "drop": asdict(config.drop),
+        "corner": str(config.corner),
+        "program": asdict(config.program),
+        "primary": config.primary.label,
+        "secondary": config.secondary.label if config.secondary else None,
+        "path": str(config.path) if config.path else None,
+    }
+
+
+def spec_from_snapshot(snapshot: dict[str, Any]) -> DropSpec:
+    drop = dict(snapshot["drop"])
+    drop["skus"] = tuple(Sku(**sku) for sku in drop["skus"])
+    return DropSpec(**drop)
+
+
+# -- opening ----------------------------------------------------------------------------------
+
+
+def peek_open_session(data_dir: Path | str | None) -> OpenSessionInfo | None:
+    """The session a crash or quit left open, if any (read-only; never raises on a bad file)."""
+    path = db_path(resolve_data_dir(data_dir))
+    if not path.exists():
+        return None
+    try:
+        db = connect_readonly(path)
+        try:
+            return _find_open(db)
+        finally:
+            db.close()
+    except Exception as exc:  # a damaged file is dealt with by open_session_log
+        log.info("no open session readable in %s: %s", path, exc)
+        return None
+
+
+def open_session_log(
+    data_dir: Path | str | None,
+    config: BoothConfig,
+    kind: str = "drop",
+    resume: bool = True,
+    on_warning: Callable[[str], None] | None = None,
+    lock_timeout_s: float = 2.0,
+    wall: Callable[[], float] = time.time,
+) -> OpenedSession:
+    """Open the session log in `data_dir` (None: the platform's user data folder).
+
+    - A damaged or locked database is renamed aside with a timestamp and Booth starts a new one;
+      `messages` says so.
+    - With `resume`, an open session (left by a crash or a quit mid-drop) is resumed: its drop
+      events come back in `recovered_events` and an ``incident`` event is logged. Without it, the
+      open session is closed and a new one begins.
+    Raises `StoreError` (a sentence for the user) if the folder is not writable or the log was
+    written by a newer Booth.
+    """
+    if kind not in SESSION_KINDS:
+        raise ValueError(f"session kind must be one of {', '.join(SESSION_KINDS)}, got {kind!r}")
+    folder = ensure_writable(resolve_data_dir(data_dir))
+    path = db_path(folder)
+    messages: list[str] = []
+    session_log = _start_log(path, messages, on_warning, lock_timeout_s, wall)
+    try:
+        return _open_session(session_log, path, config, kind, resume, messages, wall)
+    except BaseException:
+        session_log.close()
+        raise
+
+
+def _start_log(
+    path: Path,
+    messages: list[str],
+    on_warning: Callable[[str], None] | None,
+    lock_timeout_s: float,
+    wall: Callable[[], float],
+) -> SessionLog:
+    problem = check_openable(path, lock_timeout_s)
+    if problem is not None:
+        _set_aside(path, problem, messages)
+    try:
+        return SessionLog(path, on_warning=on_warning, wall=wall).start()
+    except StoreError as exc:
+        if "newer Booth" in str(exc) or not path.exists():
+            raise
+        # Passed the quick check but still cannot be used: set it aside too, once.
+        _set_aside(path, str(exc), messages)
+        return SessionLog(path, on_warning=on_warning, wall=wall).start()
+
+
+def _set_aside(path: Path, problem: str, messages: list[str]) -> None:
+    why = "locked" if "locked" in problem else "damaged"
+    try:
+        aside = move_aside(path, why)
+    except OSError as exc:
+        raise StoreError(
+            f"The session log {path} cannot be used ({problem}) and could not be moved aside "
+            f"({exc.strerror or exc}). Close the program using it or pick another folder with --data-dir."
+        ) from None
+    message = (
+        f"The session log {path} could not be used: {problem}. It was kept as {aside.name} "
+        "and Booth started a new, empty log."
+    )
+    log.warning("%s", message)
+    messages.append(message)
+
+
+def _open_session(
+    session_log: SessionLog,
+    path: Path,
+    config: BoothConfig,
+    kind: str,
+    resume: bool,
+    messages: list[str],
+    wall: Callable[[], float],
+) -> OpenedSession:
+    found = session_log.call(_find_open)
+    if found is not None and resume:
+        return _resume(session_log, path, found, config, messages, wall)
+    if found is not None:
+        session_log.call(lambda db: _close_abandoned(db, found))
+        messages.append(f"The unfinished drop '{found.title}' (session {found.id}) was closed without resuming.")
+    session_id = session_log.begin_session(config.drop.title, kind, config_snapshot(config))
+    log.info("session %d begun: %s (%s)", session_id, config.drop.title, kind)
+    return OpenedSession(session_log, session_id, config.drop, [], False, path, messages)
+
+
+def _resume(
+    session_log: SessionLog,
+    path: Path,
+    found: OpenSessionInfo,
+    config: BoothConfig,
+    messages: list[str],
+    wall: Callable[[], float],
+) -> OpenedSession:
+    session_log.resume_session(found.id)
+    rows: list[tuple[str, str]] = session_log.call(
+        lambda db: db.execute(
+            "SELECT kind, payload FROM events WHERE session_id = ? ORDER BY seq", (found.id,)
+        ).fetchall()
+    )
+    config_json: str = session_log.call(
+        lambda db: db.execute("SELECT config FROM sessions WHERE id = ?", (found.id,)).fetchone()[0]
+    )
+    spec = spec_from_snapshot(json.loads(config_json))
+    events: list[DropEvent] = []
+    unreadable = 0
+    last_kind = None
+    for row_kind, payload in rows:
+        last_kind = row_kind
+        if row_kind not in EVENT_TYPES:
+            continue
+        try:
+            events.append(event_from_dict(json.loads(payload)))
+        except (ValueError, TypeError, KeyError):
+            unreadable += 1
+    now = wall()
+    down_s = max(0.0, now - (found.last_wall or found.started_wall))
+    crashed = last_kind != kinds.SHUTDOWN
+    what = "recovered after crash" if crashed else "resumed after restart"
+    sales = sum(1 for e in events if e.kind == "sale")
+    message = (
+        f"Resumed the drop '{spec.title}' (session {found.id}) {'after a crash' if crashed else 'after a restart'}: "
+        f"{len(events)} drop events replayed ({sales} sales), Booth was down for {down_s:.0f} s."
+    )
+    if unreadable:
+        message += f" {unreadable} unreadable events were skipped."
+    if spec.title != config.drop.title:
+        message += f" (The drop file now says '{config.drop.title}'; end this drop to start that one.)"
+    session_log.record(
+        kinds.INCIDENT,
+        {"what": what, "message": message, "down_s": round(down_s, 3), "events_replayed": len(events)},
+        wall=now,
+    )
+    log.warning("%s", message)
+    messages.append(message)
+    return OpenedSession(session_log, found.id, spec, events, True, path, messages)
+
+
+def _find_open(db: Database) -> OpenSessionInfo | None:
+    row = db.execute(
+        "SELECT id, title, kind, started_wall FROM sessions WHERE state = 'open' ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    if row is None:
+        return None
+    count, last_wall = db.execute(
+        "SELECT COUNT(*), MAX(wall) FROM events WHERE session_id = ?", (row[0],)
+    ).fetchone()
+    return OpenSessionInfo(int(row[0]), row[1], row[2], float(row[3]), int(count), last_wall)
+
+
+def _close_abandoned(db: Database, found: OpenSessionInfo) -> None:
+    db.execute(
+        "UPDATE sessions SET state = 'closed', ended_wall = ? WHERE id = ?",
+        (found.last_wall or found.started_wall, found.id),
+    )
+    # Older open sessions (several crashes without resuming) are closed as well.
+    db.execute("UPDATE sessions SET state = 'closed', ended_wall = started_wall WHERE state = 'open'")
