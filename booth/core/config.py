@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from booth.core.drop import DropSpec, Sku
+from booth.core.health.settings import HealthConfig, parse_health
 from booth.core.overlay import Corner
 from booth.core.source_spec import SourceSpec, SpecError, parse_source_spec
 
@@ -45,6 +46,7 @@ class BoothConfig:
     primary: SourceSpec = field(default_factory=lambda: parse_source_spec("demo:"))
     secondary: SourceSpec | None = None
     path: Path | None = None  # where it was read from; None for the demo drop
+    health: HealthConfig = field(default_factory=HealthConfig)  # [health]: probes, thresholds, mic
 
     @property
     def is_demo(self) -> bool:
@@ -181,8 +183,10 @@ def parse_config(raw: dict[str, Any], where: str, path: Path | None = None) -> B
     secondary = _source(sources_t, "secondary", None) if secondary_text else None
     sources_t.finish()
 
+    health = parse_health(root.table("health"))
+
     root.finish()
-    return BoothConfig(drop, corner, ProgramConfig(width, height, fps), primary, secondary, path)
+    return BoothConfig(drop, corner, ProgramConfig(width, height, fps), primary, secondary, path, health)
 
 
 def _source(table: _Table, key: str, default: str | None) -> SourceSpec:
