@@ -1,0 +1,1 @@
+"""Widgets and theme: the only package that imports QtWidgets."""

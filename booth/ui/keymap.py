@@ -1,0 +1,38 @@
+"""The host's keys: one table drives both the shortcuts and the on-screen key map."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Binding:
+    action: str  # MainWindow method name that handles it
+    keys: tuple[str, ...]  # QKeySequence strings
+    label: str  # what the host reads in the key map
+
+
+BINDINGS: tuple[Binding, ...] = (
+    Binding("sell", ("Space", "Return", "Enter"), "Sell one of the featured product"),
+    Binding("undo", ("Backspace", "Ctrl+Z"), "Undo the last sale"),
+    Binding("start_or_end", ("T",), "Start the timer / end the offer (asks first)"),
+    Binding("extend", ("E",), "Extend the offer by 30 s"),
+    Binding("adjust", ("A",), "Adjust stock of the featured product (asks first)"),
+    Binding("next_product", ("Tab",), "Feature the next product"),
+    *(Binding(f"feature_{n}", (str(n),), f"Feature product {n}") for n in range(1, 10)),
+    Binding("show_keys", ("F1", "?", "K"), "Show this key map"),
+    Binding("toggle_fullscreen", ("F11",), "Full screen on / off"),
+    Binding("quit", ("Ctrl+Q",), "Quit Booth"),
+)
+
+
+def keymap_rows() -> list[tuple[str, str]]:
+    """(keys, what they do) for display; the nine product keys fold into one row."""
+    rows = []
+    for b in BINDINGS:
+        if b.action.startswith("feature_"):
+            if b.action == "feature_1":
+                rows.append(("1 … 9", "Feature product 1 to 9"))
+            continue
+        rows.append((" / ".join(b.keys), b.label))
+    return rows
