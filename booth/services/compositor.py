@@ -35,7 +35,7 @@ from booth.services.overlay_render import OverlayRenderer, overlay_fonts
 log = logging.getLogger(__name__)
 
 PHASE_GAIN = 0.25  # how quickly the grid locks onto a source's rhythm
-STATS_WINDOW = 900  # frames kept for percentiles
+STATS_WINDOW = 4000  # frames kept for percentiles (over a minute at 60 fps)
 
 
 class ActiveSource(Protocol):
