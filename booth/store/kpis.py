@@ -1,0 +1,312 @@
+"""The numbers of a drop, derived from its session log only.
+
+Stock comes from the same fold the overlay uses (`booth.core.drop.Drop.apply`), so every number the
+host saw can be reproduced here. Definitions:
+
+- **offer window**: from the first ``timer_start`` (or the first sale if the timer never ran) to the
+  last ``offer_end`` (or, for an offer still open, the session end or its last event).
+- **units sold** per SKU: sold minus undone. **orders**: sale events that were not undone.
+- **sell-through %**: units sold ÷ (units sold + stock left) — the share of what was on offer that
+  sold. Without stock corrections this is units sold ÷ initial stock.
+- **time to sell out**: offer start → the event that took the stock to 0 for good (None if any left).
+- **sales per minute**: units sold ÷ minutes of the offer window.
+- **decision rate** (only when ``viewers`` events exist): each viewer count opens a window that lasts
+  until the next count or the end of the offer; per window, orders in it ÷ viewers. Overall: all
+  orders in those windows ÷ the time-weighted mean viewer count.
+- **inventory velocity (72 h)**: units sold within 72 h of the offer start, and that as a % of the
+  initial stock.
+- **failover incidents**: from a ``source_switch`` away from "primary" until the switch back (open
+  if it never came back); its gap is the worst ``gap_ms`` of the switches in it.
+- **lowest battery / worst RTT**: the minimum of ``battery_pct`` / maximum of ``rtt_ms`` over the
+  health samples (the writer keeps per-bucket min and max, so no extreme is averaged away).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from booth.core.clock import ManualClock
+from booth.core.drop import Drop, DropSpec, Sku
+from booth.core.events import EVENT_TYPES, DropEvent, SaleRecorded, SaleUndone, event_from_dict
+from booth.store import kinds
+from booth.store.reader import EventRow, SampleRow, SessionRow
+
+VELOCITY_WINDOW_S = 72 * 3600.0
+
+
+@dataclass(frozen=True)
+class SkuReport:
+    id: str
+    name: str
+    initial: int
+    units_sold: int
+    orders: int
+    stock_left: int
+    sell_through_pct: float | None
+    sold_out_after_s: float | None
+
+
+@dataclass(frozen=True)
+class ViewerWindow:
+    start_wall: float
+    end_wall: float
+    viewers: int
+    orders: int
+    decision_rate_pct: float | None
+
+
+@dataclass(frozen=True)
+class FailoverIncident:
+    start_wall: float
+    end_wall: float | None  # None: never returned to the primary
+    duration_s: float | None
+    to: str
+    reason: str
+    switches: int
+    gap_ms: float | None  # worst viewer-visible gap among its switches
+
+
+@dataclass(frozen=True)
+class Alert:
+    wall: float
+    level: str
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Incident:
+    wall: float
+    what: str
+    message: str
+
+
+@dataclass
+class Report:
+    session_id: int
+    title: str
+    kind: str
+    state: str
+    started_wall: float
+    ended_wall: float | None
+    offer_start_wall: float | None
+    offer_end_wall: float | None
+    offer_s: float | None
+    units_sold: int
+    orders: int
+    sell_through_pct: float | None
+    sales_per_minute: float | None
+    decision_rate_pct: float | None
+    velocity_72h_units: int
+    velocity_72h_pct: float | None
+    lowest_battery_pct: float | None
+    lowest_battery_wall: float | None
+    worst_rtt_ms: float | None
+    worst_rtt_wall: float | None
+    clips: int
+    skus: list[SkuReport] = field(default_factory=list)
+    viewer_windows: list[ViewerWindow] = field(default_factory=list)
+    failovers: list[FailoverIncident] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+    alert_counts: dict[str, int] = field(default_factory=dict)
+    incidents: list[Incident] = field(default_factory=list)
+    # Chart series (seconds from the offer start, or session start when there is no offer).
+    stock_series: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
+    sales_per_minute_series: list[int] = field(default_factory=list)
+    health_series: dict[str, list[tuple[float, float, float]]] = field(default_factory=dict)  # t, min, max
+
+    @property
+    def origin_wall(self) -> float:
+        return self.offer_start_wall if self.offer_start_wall is not None else self.started_wall
+
+
+def _pct(part: float, whole: float) -> float | None:
+    return 100.0 * part / whole if whole > 0 else None
+
+
+def spec_of(session: SessionRow) -> DropSpec:
+    drop = dict(session.config["drop"])
+    drop["skus"] = tuple(Sku(**sku) for sku in drop["skus"])
+    return DropSpec(**drop)
+
+
+def build_report(session: SessionRow, events: list[EventRow], samples: list[SampleRow]) -> Report:
+    spec = spec_of(session)
+    clock = ManualClock()
+    drop = Drop(spec, clock)
+    surviving: list[SaleRecorded] = []
+    drop_events: list[DropEvent] = []
+    stock_points: list[tuple[float, dict[str, int]]] = [(session.started_wall, dict(drop.stock))]
+    zero_since: dict[str, float | None] = {s.id: None for s in spec.skus}
+    for row in events:
+        if row.kind not in EVENT_TYPES:
+            continue
+        event = event_from_dict(row.payload)
+        clock.wall_time = clock.mono = event.at_wall
+        drop.apply(event)
+        drop_events.append(event)
+        if isinstance(event, SaleRecorded):
+            surviving.append(event)
+        elif isinstance(event, SaleUndone) and surviving:
+            surviving.pop()
+        stock_points.append((event.at_wall, dict(drop.stock)))
+        for sku_id, left in drop.stock.items():
+            if left > 0:
+                zero_since[sku_id] = None
+            elif zero_since[sku_id] is None:
+                zero_since[sku_id] = event.at_wall
+
+    starts = [e.at_wall for e in drop_events if e.kind == "timer_start"]
+    ends = [e.at_wall for e in drop_events if e.kind == "offer_end"]
+    offer_start = starts[0] if starts else (surviving[0].at_wall if surviving else None)
+    last_wall = events[-1].wall if events else None
+    timer_kinds = [e.kind for e in drop_events if e.kind in ("timer_start", "timer_extend", "offer_end")]
+    if timer_kinds and timer_kinds[-1] == "offer_end":
+        offer_end: float | None = ends[-1]
+    else:
+        offer_end = session.ended_wall or last_wall
+    offer_s = offer_end - offer_start if offer_start is not None and offer_end is not None else None
+
+    units = sum(s.qty for s in surviving)
+    left_total = sum(drop.stock.values())
+    sku_reports = []
+    for sku in spec.skus:
+        sold = sum(s.qty for s in surviving if s.sku_id == sku.id)
+        orders = sum(1 for s in surviving if s.sku_id == sku.id)
+        left = drop.stock[sku.id]
+        sold_out_at = zero_since[sku.id]
+        after = sold_out_at - offer_start if sold_out_at is not None and offer_start is not None else None
+        sku_reports.append(
+            SkuReport(sku.id, sku.name, sku.stock, sold, orders, left, _pct(sold, sold + left), after)
+        )
+
+    origin = offer_start if offer_start is not None else session.started_wall
+    report = Report(
+        session_id=session.id,
+        title=session.title,
+        kind=session.kind,
+        state=session.state,
+        started_wall=session.started_wall,
+        ended_wall=session.ended_wall,
+        offer_start_wall=offer_start,
+        offer_end_wall=offer_end,
+        offer_s=offer_s,
+        units_sold=units,
+        orders=len(surviving),
+        sell_through_pct=_pct(units, units + left_total),
+        sales_per_minute=units / (offer_s / 60.0) if offer_s else None,
+        decision_rate_pct=None,
+        velocity_72h_units=0,
+        velocity_72h_pct=None,
+        lowest_battery_pct=None,
+        lowest_battery_wall=None,
+        worst_rtt_ms=None,
+        worst_rtt_wall=None,
+        clips=sum(1 for row in events if row.kind == kinds.CLIP),
+        skus=sku_reports,
+    )
+    if offer_start is not None:
+        in_72h = sum(s.qty for s in surviving if s.at_wall - offer_start <= VELOCITY_WINDOW_S)
+        report.velocity_72h_units = in_72h
+        report.velocity_72h_pct = _pct(in_72h, sum(s.stock for s in spec.skus))
+    _viewers(report, events, surviving, offer_end)
+    _rig(report, events)
+    _health(report, samples, origin)
+    report.stock_series = {
+        sku.id: [(round(wall - origin, 3), stock[sku.id]) for wall, stock in stock_points] for sku in spec.skus
+    }
+    if offer_start is not None and offer_s is not None:
+        minutes = max(1, math.ceil(offer_s / 60.0))
+        series = [0] * minutes
+        for sale in surviving:
+            index = min(minutes - 1, max(0, int((sale.at_wall - offer_start) // 60)))
+            series[index] += sale.qty
+        report.sales_per_minute_series = series
+    return report
+
+
+def _viewers(report: Report, events: list[EventRow], surviving: list[SaleRecorded], end: float | None) -> None:
+    counts = [
+        (row.wall, int(row.payload["count"]))
+        for row in events
+        if row.kind == kinds.VIEWERS and isinstance(row.payload.get("count"), int | float)
+    ]
+    if not counts:
+        return
+    last_end = max(end or counts[-1][0], counts[-1][0])
+    windows = []
+    for index, (start, viewers) in enumerate(counts):
+        last = index + 1 == len(counts)
+        stop = last_end if last else counts[index + 1][0]
+        orders = sum(1 for s in surviving if start <= s.at_wall < stop or (last and s.at_wall == stop))
+        windows.append(ViewerWindow(start, stop, viewers, orders, _pct(orders, viewers)))
+    report.viewer_windows = windows
+    span = sum(w.end_wall - w.start_wall for w in windows)
+    total_orders = sum(w.orders for w in windows)
+    if span > 0:
+        mean_viewers = sum(w.viewers * (w.end_wall - w.start_wall) for w in windows) / span
+    else:
+        mean_viewers = sum(w.viewers for w in windows) / len(windows)
+    report.decision_rate_pct = _pct(total_orders, mean_viewers)
+
+
+def _rig(report: Report, events: list[EventRow]) -> None:
+    on_backup: dict[str, Any] | None = None
+    failovers: list[FailoverIncident] = []
+    for row in events:
+        payload = row.payload
+        if row.kind == kinds.SOURCE_SWITCH:
+            gap = payload.get("gap_ms")
+            gap_ms = float(gap) if isinstance(gap, int | float) else None
+            if on_backup is None and payload.get("to") != "primary":
+                on_backup = {
+                    "start": row.wall, "to": str(payload.get("to", "?")),
+                    "reason": str(payload.get("reason", "")), "switches": 1, "gaps": [gap_ms],
+                }
+            elif on_backup is not None:
+                on_backup["switches"] += 1
+                on_backup["gaps"].append(gap_ms)
+                if payload.get("to") == "primary":
+                    failovers.append(_incident(on_backup, row.wall))
+                    on_backup = None
+        elif row.kind == kinds.ALERT:
+            report.alerts.append(
+                Alert(row.wall, str(payload.get("level", "info")), str(payload.get("code", "")),
+                      str(payload.get("message", "")))
+            )
+        elif row.kind == kinds.INCIDENT:
+            report.incidents.append(Incident(row.wall, str(payload.get("what", "")), str(payload.get("message", ""))))
+    if on_backup is not None:
+        failovers.append(_incident(on_backup, None))
+    report.failovers = failovers
+    report.alert_counts = dict(Counter(a.level for a in report.alerts))
+
+
+def _incident(state: dict[str, Any], end: float | None) -> FailoverIncident:
+    gaps = [g for g in state["gaps"] if g is not None]
+    return FailoverIncident(
+        start_wall=state["start"],
+        end_wall=end,
+        duration_s=end - state["start"] if end is not None else None,
+        to=state["to"],
+        reason=state["reason"],
+        switches=state["switches"],
+        gap_ms=max(gaps) if gaps else None,
+    )
+
+
+def _health(report: Report, samples: list[SampleRow], origin: float) -> None:
+    battery = [s for s in samples if s.metric == "battery_pct"]
+    rtt = [s for s in samples if s.metric == "rtt_ms"]
+    if battery:
+        low = min(battery, key=lambda s: s.min)
+        report.lowest_battery_pct, report.lowest_battery_wall = low.min, low.wall
+    if rtt:
+        worst = max(rtt, key=lambda s: s.max)
+        report.worst_rtt_ms, report.worst_rtt_wall = worst.max, worst.wall
+    for metric, rows in (("battery_pct", battery), ("rtt_ms", rtt)):
+        if rows:
+            report.health_series[metric] = [(round(s.wall - origin, 3), s.min, s.max) for s in rows]
