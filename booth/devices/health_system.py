@@ -140,7 +140,7 @@ class PsutilSensors:
 
     # ------------------------------------------------------------------ disk
     def disk(self, path: str, record_bitrate_bps: float) -> DiskStatus:
-        target = Path(path).expanduser()
+        target = Path(path).expanduser().absolute()
         probe = target
         while not probe.exists() and probe.parent != probe:
             probe = probe.parent  # the recordings folder may not exist yet

@@ -203,6 +203,12 @@ class HealthRules:
                 put(f"endpoint.{e.name}.down", Severity.INFO, f"{title}: the last probe failed{why}")
             else:
                 put(f"endpoint.{e.name}.down", Severity.OK, "")
+            if down > Severity.OK:  # one sentence for a dead endpoint, not three
+                tr.rtt.reset()
+                tr.loss.reset()
+                put(f"endpoint.{e.name}.rtt", Severity.OK, "")
+                put(f"endpoint.{e.name}.loss", Severity.OK, "")
+                continue
             rtt_ms = e.srtt_s * 1000 if e.srtt_s is not None else None
             level = tr.rtt.update(rtt_ms, now)
             jitter = f" (jitter {e.jitter_s * 1000:.0f} ms)" if e.jitter_s is not None else ""
