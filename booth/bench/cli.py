@@ -11,6 +11,7 @@ from typing import Any
 # name → module with add_arguments(parser) and measure(args) -> dict
 BENCHMARKS: dict[str, str] = {
     "pipeline": "booth.bench.pipeline",
+    "store": "booth.bench.store",
 }
 
 

@@ -1,0 +1,285 @@
+"""Session log: commit latency, and sales lost when a real `booth serve` is killed with SIGKILL.
+
+Commit latency: sales appended one at a time to a real session log (WAL, synchronous=FULL) in a
+temporary folder on the same disk as the data folder; time from `append` to the commit callback.
+
+Kill trials: a `booth serve` process receives sales over HTTP on 127.0.0.1 from one client; after a
+random number of acknowledged sales it is killed with SIGKILL (mid-request, usually) and restarted on
+the same data folder. A lost sale is one the webhook acknowledged (200) that the restarted process does
+not count. `resume_ms` is the time from starting the process to its "serving" line (median, p95 in
+`resume_ms_p95`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import random
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from booth.core.config import parse_config
+from booth.core.events import SaleRecorded
+from booth.store.recovery import open_session_log
+
+TARGET_COMMIT_MS_P95 = 20.0
+TARGET_RESUME_MS = 3000.0
+READY_RE = re.compile(r"shop webhook http://127\.0\.0\.1:(\d+)")
+BENCH_SKU = "bench-unit"
+BENCH_STOCK = 1_000_000
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--trials", type=int, default=20, metavar="N", help="kill-9 trials (default 20)")
+    parser.add_argument("--commits", type=int, default=500, metavar="N", help="sales timed for latency")
+    parser.add_argument("--seed", type=int, default=None, help="random seed for kill moments")
+    parser.add_argument("--data-dir", type=Path, metavar="DIR",
+                        help="run in this folder (default: a temporary folder, removed afterwards)")
+
+
+def bench_config_toml(title: str = "Bench drop") -> str:
+    return (
+        f'[drop]\ntitle = "{title}"\ntimer_seconds = 86400\n\n'
+        f'[[sku]]\nid = "{BENCH_SKU}"\nname = "BENCH UNIT"\nstock = {BENCH_STOCK}\n'
+    )
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+# -- commit latency -------------------------------------------------------------------------------
+
+
+def measure_commits(folder: Path, count: int) -> list[float]:
+    config = parse_config(tomllib.loads(bench_config_toml("Latency")), "bench")
+    opened = open_session_log(folder / "latency", config)
+    latencies: list[float] = []
+    try:
+        done = threading.Event()
+        for _ in range(count):
+            done.clear()
+            start = time.perf_counter()
+            opened.log.append(
+                SaleRecorded(time.time(), BENCH_SKU), lambda _e: done.set(), lambda _e, _r: done.set()
+            )
+            if not done.wait(10):
+                raise RuntimeError("the session log did not commit within 10 s")
+            latencies.append((time.perf_counter() - start) * 1000)
+    finally:
+        opened.log.close()
+    return latencies
+
+
+# -- kill trials ----------------------------------------------------------------------------------
+
+
+class ServeProcess:
+    """A real `booth serve` child process; only ever killed by its own PID."""
+
+    def __init__(self, data_dir: Path, drop_file: Path, extra: list[str] | None = None) -> None:
+        self.data_dir, self.drop_file = data_dir, drop_file
+        self.extra = extra or []
+        self.proc: subprocess.Popen[str] | None = None
+        self.port = 0
+        self.lines: list[str] = []
+
+    def start(self, timeout: float = 20.0) -> float:
+        """Start and wait for the serving line; returns milliseconds from spawn to serving."""
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        t0 = time.perf_counter()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "booth", "serve", "--drop", str(self.drop_file), "--data-dir", str(self.data_dir),
+             "--shop-port", "0", "--start", *self.extra],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=env,
+        )
+        assert self.proc.stdout is not None
+        found = threading.Event()
+
+        def read() -> None:
+            assert self.proc is not None and self.proc.stdout is not None
+            for line in self.proc.stdout:
+                self.lines.append(line.rstrip("\n"))
+                match = READY_RE.search(line)
+                if match:
+                    self.port = int(match.group(1))
+                    found.set()
+            found.set()
+
+        reader = threading.Thread(target=read, name="booth-bench-serve-reader", daemon=True)
+        reader.start()
+        if not found.wait(timeout) or not self.port:
+            self.kill()
+            raise RuntimeError(f"booth serve did not become ready: {self.lines[-5:]}")
+        return (time.perf_counter() - t0) * 1000
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+        if self.proc is not None:
+            self.proc.wait(10)
+            if self.proc.stdout is not None:
+                self.proc.stdout.close()
+
+    def stop(self) -> int:
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+        code = self.proc.wait(10)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        return code
+
+
+def http_json(port: int, method: str, path: str, body: bytes | None = None, timeout: float = 10.0) -> tuple[int, Any]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        return response.status, json.loads(response.read() or b"null")
+    finally:
+        conn.close()
+
+
+def units_left(port: int, sku: str = BENCH_SKU) -> int:
+    status, state = http_json(port, "GET", "/state")
+    if status != 200:
+        raise RuntimeError(f"GET /state answered {status}")
+    return int(state["skus"][sku]["left"])
+
+
+class SaleClient:
+    """Sends sales one after another on a `booth-bench-client` thread, counting acknowledgements."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.acked = 0
+        self.sent = 0
+        self._cond = threading.Condition()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="booth-bench-client", daemon=True)
+
+    def start(self) -> SaleClient:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        body = json.dumps({"sku": BENCH_SKU, "qty": 1}).encode()
+        while not self._stop.is_set():
+            with self._cond:
+                self.sent += 1
+            try:
+                status, _ = http_json(self.port, "POST", "/sale", body, timeout=5.0)
+            except (OSError, http.client.HTTPException, ValueError):
+                break  # the server died mid-request: this sale is unacknowledged
+            if status == 200:
+                with self._cond:
+                    self.acked += 1
+                    self._cond.notify_all()
+        with self._cond:
+            self._stop.set()
+            self._cond.notify_all()
+
+    def wait_acked(self, count: int, timeout: float) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: self.acked >= count or self._stop.is_set(), timeout)
+
+    def close(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+
+def kill_trials(folder: Path, trials: int, rng: random.Random) -> dict[str, Any]:
+    drop_file = folder / "bench-drop.toml"
+    drop_file.write_text(bench_config_toml(), encoding="utf-8")
+    data_dir = folder / "kill"
+    acked_total = 0
+    lost = 0
+    resume_ms: list[float] = []
+    serve = ServeProcess(data_dir, drop_file)
+    serve.start()
+    try:
+        counted_before = BENCH_STOCK - units_left(serve.port)
+        for _ in range(trials):
+            client = SaleClient(serve.port).start()
+            client.wait_acked(rng.randint(1, 40), timeout=30)
+            serve.kill()  # SIGKILL, usually with a sale in flight
+            client.close()
+            serve = ServeProcess(data_dir, drop_file)
+            resume_ms.append(serve.start())
+            counted = BENCH_STOCK - units_left(serve.port)
+            # This trial's acknowledged sales must all be counted; the one in flight may or may not be.
+            lost += max(0, client.acked - (counted - counted_before))
+            if counted - counted_before > client.sent:
+                raise RuntimeError(f"{counted - counted_before} sales counted but only {client.sent} were sent")
+            acked_total += client.acked
+            counted_before = counted
+    finally:
+        serve.kill()
+    return {
+        "trials": trials,
+        "lost_sales": lost,
+        "acked_sales": acked_total,
+        "resume_ms": round(statistics.median(resume_ms), 1) if resume_ms else None,
+        "resume_ms_p95": round(_percentile(resume_ms, 0.95), 1) if resume_ms else None,
+    }
+
+
+# -- entry points -----------------------------------------------------------------------------------
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    rng = random.Random(args.seed)
+    with contextlib.ExitStack() as stack:
+        if args.data_dir:
+            folder = Path(args.data_dir)
+            folder.mkdir(parents=True, exist_ok=True)
+        else:
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="booth-bench-store-")))
+        latencies = measure_commits(folder, args.commits)
+        result: dict[str, Any] = {
+            "commit_ms_p50": round(_percentile(latencies, 0.50), 3),
+            "commit_ms_p95": round(_percentile(latencies, 0.95), 3),
+            "commits": len(latencies),
+        }
+        result.update(kill_trials(folder, args.trials, rng) if args.trials > 0 else
+                      {"trials": 0, "lost_sales": 0, "acked_sales": 0, "resume_ms": None, "resume_ms_p95": None})
+    result["ok"] = (
+        result["lost_sales"] == 0
+        and result["commit_ms_p95"] <= TARGET_COMMIT_MS_P95
+        and (result["resume_ms"] is None or result["resume_ms_p95"] <= TARGET_RESUME_MS)
+    )
+    return result
+
+
+def format_table(result: dict[str, Any]) -> str:
+    def row(name: str, value: Any, target: str) -> str:
+        return f"{name:<28}{value!s:>12}   {target}"
+
+    return "\n".join([
+        row("commit p50 (ms)", result["commit_ms_p50"], ""),
+        row("commit p95 (ms)", result["commit_ms_p95"], f"target ≤ {TARGET_COMMIT_MS_P95:g}"),
+        row("kill -9 trials", result["trials"], ""),
+        row("acknowledged sales", result["acked_sales"], ""),
+        row("lost acknowledged sales", result["lost_sales"], "target 0"),
+        row("resume median (ms)", result["resume_ms"], "spawn → serving again"),
+        row("resume p95 (ms)", result["resume_ms_p95"], f"target ≤ {TARGET_RESUME_MS:g}"),
+        "OK" if result["ok"] else "FAILED: see the targets above",
+    ])
