@@ -1,0 +1,59 @@
+"""Shared test setup: offscreen Qt, no leaked threads, helpers for real senders on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+
+# Before any Qt import: no display in CI, and never inherit opencv's Qt 5 plugin path.
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+os.environ.pop("QT_QPA_PLATFORM_PLUGIN_PATH", None)
+
+import threading
+import time
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads() -> Iterator[None]:
+    """Every booth-* thread a test starts must be stopped and joined by the end of it."""
+    before = {t.ident for t in threading.enumerate()}
+    yield
+    deadline = time.monotonic() + 5.0
+    while True:
+        leaked = [
+            t.name for t in threading.enumerate()
+            if t.name.startswith("booth-") and t.ident not in before and t.is_alive()
+        ]  # fmt: skip
+        if not leaked or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)  # bounded: waiting for threads that are already stopping to finish
+    assert not leaked, f"test leaked threads: {leaked}"
+
+
+class SolidSource:
+    """A camera at the device seam: solid colour frames at a fixed rate (paced by capture)."""
+
+    live = False
+
+    def __init__(self, size: tuple[int, int] = (640, 360), fps: float = 30.0, bgr=(90, 90, 90)) -> None:
+        self.label = "test:solid"
+        self.nominal_fps = fps
+        self._frame = np.empty((size[1], size[0], 3), np.uint8)
+        self._frame[:] = bgr
+
+    def open(self) -> None:
+        pass
+
+    def read(self):
+        return self._frame.copy()
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def solid_source() -> SolidSource:
+    return SolidSource()
