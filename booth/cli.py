@@ -18,6 +18,7 @@ from booth import __version__
 # name → (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("booth.bench.cli", "measure the pipeline on this machine (booth bench pipeline --json)"),
+    "check": ("booth.check", "pre-flight the rig: sources, battery, disk, endpoints, mic (exit 0/1/2)"),
     "serve": ("booth.serve", "run a drop without a screen: session log, timer, shop webhook"),
     "report": ("booth.report", "what a drop sold and what went wrong, from the session log"),
 }
