@@ -1,0 +1,183 @@
+"""The host's window driven by real key presses; the program frame's pixels must follow."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from booth.app import build_booth, build_window, resolve_config
+from booth.core.config import ProgramConfig, demo_config
+from booth.core.drop import DropSpec, Sku
+from booth.core.overlay import AMBER, Corner, OverlayModel
+from booth.devices.imaging import to_program
+from booth.services.overlay_render import OverlayRenderer
+from booth.ui.dialogs import AdjustStockDialog, ConfirmDialog, KeyMapDialog
+from booth.ui.keymap import BINDINGS
+from tests.conftest import SolidSource
+
+SIZE = (640, 360)
+
+
+@pytest.fixture
+def booth_window(qtbot):
+    spec = DropSpec("UI drop", (Sku("tee", "TEE / BLACK", 12), Sku("cap", "CAP", 4)), timer_seconds=90)
+    config = type(demo_config())(drop=spec, program=ProgramConfig(*SIZE, 30), corner=Corner.BOTTOM_LEFT)
+    source = SolidSource(SIZE)
+    booth = build_booth(config, source=source)
+    window = build_window(booth)
+    qtbot.addWidget(window)
+    booth.start()
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=3000)  # shortcuts go to the active window
+    qtbot.waitUntil(lambda: window.view.frame is not None, timeout=5000)
+    yield booth, window, source
+    window.close()
+    booth.stop()
+
+
+def reference_frame(source: SolidSource, model: OverlayModel) -> np.ndarray:
+    pixels = to_program(source.read(), *SIZE)
+    OverlayRenderer(SIZE).burn(pixels, model)
+    return pixels
+
+
+def program_after(qtbot, booth):
+    """The program frame once one composed after this moment is out."""
+    target = booth.compositor.output.seq + 2
+    qtbot.waitUntil(lambda: booth.compositor.output.seq >= target, timeout=5000)
+    return booth.compositor.output.latest()[1]
+
+
+def expected_model(left: int, colour=(255, 255, 255)) -> OverlayModel:
+    white = (255, 255, 255)
+    return OverlayModel("TEE / BLACK", f"{left} LEFT", colour, "01:30", "STARTS SOON", white, Corner.BOTTOM_LEFT)
+
+
+def test_space_sells_one_and_the_program_frame_shows_the_new_count(qtbot, booth_window):
+    booth, window, source = booth_window
+    before = program_after(qtbot, booth)
+    assert np.array_equal(before.pixels, reference_frame(source, expected_model(12)))
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: booth.controller.view().sku("tee").left == 11, timeout=3000)
+    after = program_after(qtbot, booth)
+    assert np.array_equal(after.pixels, reference_frame(source, expected_model(11)))
+    assert not np.array_equal(after.pixels, before.pixels)
+    assert "11 left" in window.sku_buttons["tee"].text()
+    assert "Sold 1 × TEE / BLACK: 11 left." in window.message.text()
+
+
+def test_backspace_undoes_the_last_sale(qtbot, booth_window):
+    booth, window, _ = booth_window
+    for _ in range(3):
+        qtbot.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: booth.controller.view().sku("tee").left == 9, timeout=3000)
+    qtbot.keyClick(window, Qt.Key.Key_Backspace)
+    qtbot.waitUntil(lambda: booth.controller.view().sku("tee").left == 10, timeout=3000)
+    assert "Undid a sale" in window.message.text()
+
+
+def test_adjusting_stock_asks_first_and_cancel_changes_nothing(qtbot, booth_window):
+    booth, window, source = booth_window
+    qtbot.keyClick(window, Qt.Key.Key_A)
+    dialog = window.findChild(AdjustStockDialog)
+    assert dialog is not None and dialog.isVisible()
+    dialog.spin.setValue(3)
+    qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+    assert booth.controller.view().sku("tee").left == 12
+
+    qtbot.keyClick(window, Qt.Key.Key_A)
+    qtbot.waitUntil(lambda: any(d.isVisible() for d in window.findChildren(AdjustStockDialog)), timeout=3000)
+    dialog = next(d for d in window.findChildren(AdjustStockDialog) if d.isVisible())
+    dialog.spin.setValue(7)
+    assert dialog.confirm_button.text() == "Set stock to 7"
+    qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: booth.controller.view().sku("tee").left == 7, timeout=3000)
+    frame = program_after(qtbot, booth)
+    assert np.array_equal(frame.pixels, reference_frame(source, expected_model(7, AMBER)))
+
+
+def test_timer_key_starts_then_ending_asks_and_closes_sales(qtbot, booth_window):
+    booth, window, _ = booth_window
+    qtbot.keyClick(window, Qt.Key.Key_T)
+    qtbot.waitUntil(lambda: booth.controller.view().phase.value == "live", timeout=3000)
+    assert window.timer_button.text() == "END OFFER"
+    qtbot.keyClick(window, Qt.Key.Key_T)
+    confirm = window.findChild(ConfirmDialog)
+    assert confirm is not None and "End the offer now?" in confirm.findChild(type(window.message)).text()
+    qtbot.mouseClick(confirm.confirm_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: booth.controller.view().phase.value == "ended", timeout=3000)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: "Offer ended" in window.message.text(), timeout=3000)
+    assert window.message.property("severity") == "error"
+    assert booth.controller.view().sku("tee").left == 12
+    assert not window.sell_button.isEnabled()
+    assert booth.overlay_model().timer_label == "OFFER ENDED"
+
+
+def test_number_keys_feature_another_product_on_the_overlay(qtbot, booth_window):
+    booth, window, _ = booth_window
+    qtbot.keyClick(window, Qt.Key.Key_2)
+    assert booth.overlay_model().product == "CAP"
+    assert booth.overlay_model().stock_colour == AMBER  # 4 left
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: booth.controller.view().sku("cap").left == 3, timeout=3000)
+    assert booth.controller.view().sku("tee").left == 12
+
+
+def test_f1_shows_every_key(qtbot, booth_window):
+    _, window, _ = booth_window
+    qtbot.keyClick(window, Qt.Key.Key_F1)
+    dialog = window.findChild(KeyMapDialog)
+    assert dialog is not None and dialog.isVisible()
+    shown = " ".join(dialog.table.item(r, 1).text() for r in range(dialog.table.rowCount()))
+    for binding in BINDINGS:
+        if not binding.action.startswith("feature_"):
+            assert binding.label in shown
+
+
+def test_preview_shows_the_program_frame_itself_and_status_names_fps_and_sources(qtbot, booth_window):
+    _booth, window, _ = booth_window
+    qtbot.waitUntil(lambda: window.view.frames_shown > 5, timeout=5000)
+    assert window.view.frame.pixels.shape == (360, 640, 4)  # the program frame, not a widget-side copy
+    assert window.view.frame.source == "primary"
+    qtbot.waitUntil(lambda: "PROGRAM" in window.status.text() and "LIVE" in window.status.text(), timeout=3000)
+    assert "fps" in window.status.text() and "test:solid" in window.status.text()
+
+
+def test_a_broken_config_runs_the_demo_drop_and_says_why(qtbot, tmp_path):
+    bad = tmp_path / "drop.toml"
+    bad.write_text("[drop]\ntitle = 'unterminated\n")
+    args = argparse.Namespace(drop=bad, source="webcam", size="99x99", fps=500.0)
+    config, problems = resolve_config(args)
+    assert config.is_demo and config.primary.kind.value == "demo"
+    assert config.program.size == (1280, 720) and config.program.fps == 30
+    assert any(str(bad) in p and "not valid TOML" in p for p in problems)
+    assert any("--source" in p for p in problems)
+    assert any("--size" in p for p in problems) and any("--fps" in p for p in problems)
+
+
+def test_the_host_sees_the_config_problem_in_the_message_line(qtbot, tmp_path):
+    bad = tmp_path / "drop.toml"
+    bad.write_text("[[sku]]\nid = 'tee'\nname = 'TEE'\nstock = -3\n")
+    config, problems = resolve_config(argparse.Namespace(drop=bad, source=None, size=None, fps=None))
+    booth = build_booth(config, source=SolidSource(SIZE))
+    booth.problems.extend(problems)
+    window = build_window(booth)
+    qtbot.addWidget(window)
+    booth.start()
+    try:
+        window.show()
+        window.activateWindow()
+        qtbot.waitUntil(window.isActiveWindow, timeout=3000)  # shortcuts go to the active window
+        qtbot.waitUntil(lambda: "sku[1].stock" in window.message.text(), timeout=3000)
+        assert "must be a whole number ≥ 0, got -3" in window.message.text()
+        assert window.message.property("severity") == "error"
+        qtbot.keyClick(window, Qt.Key.Key_Space)  # and the demo drop still sells
+        qtbot.waitUntil(lambda: booth.controller.view().units_sold == 1, timeout=3000)
+    finally:
+        window.close()
+        booth.stop()
