@@ -138,6 +138,8 @@ class SessionLog:
         self._low_space_warned = False
         self._last_full_warning = -math.inf
         self._samples_dropped = 0
+        self._capacity_pages: int | None = None  # simulate_capacity(): what the writer should apply
+        self._applied_capacity: int | None = None
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -168,6 +170,14 @@ class SessionLog:
     @property
     def session_id(self) -> int | None:
         return self._session_id
+
+    def simulate_capacity(self, pages: int | None) -> None:
+        """Test seam: behave as if the disk only had room for `pages` database pages (None: no cap).
+
+        Applied by the writer before its next write attempt, so it also reaches a writer that is
+        stuck retrying a full disk — the way freeing real disk space would.
+        """
+        self._capacity_pages = pages
 
     def add_warning_listener(self, listener: Warning) -> None:
         self._warning_listeners.append(listener)
@@ -331,6 +341,7 @@ class SessionLog:
             session_before = self._session_id
             results: list[Any] = []
             try:
+                self._apply_capacity(db)
                 with db.atomic():
                     for item in batch:
                         results.append(self._write_item(db, item))
@@ -359,6 +370,16 @@ class SessionLog:
             self._emit_warning("The session log is saving again; nothing was lost.")
         for item, result in zip(batch, results, strict=True):
             self._done(item, result)
+
+    def _apply_capacity(self, db: Database) -> None:
+        wanted = self._capacity_pages
+        if wanted == self._applied_capacity:
+            return
+        if wanted is None:
+            db.execute("PRAGMA max_page_count = 4294967294").fetchall()
+        else:
+            db.execute(f"PRAGMA max_page_count = {int(wanted)}").fetchall()
+        self._applied_capacity = wanted
 
     def _write_item(self, db: Database, item: object) -> Any:
         if isinstance(item, _Event):
