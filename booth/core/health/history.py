@@ -48,7 +48,7 @@ class HealthHistory:
     def __len__(self) -> int:
         return len(self._points)
 
-    def keys(self) -> list[str]:
+    def figure_names(self) -> list[str]:
         seen: dict[str, None] = {}
         for _, values in self._points:
             seen.update(dict.fromkeys(values))
