@@ -29,6 +29,7 @@ class Evaluation:
 @dataclass
 class _EndpointTrackers:
     down: Hysteresis
+    failing: Flag
     rtt: Hysteresis
     loss: Hysteresis
 
@@ -184,6 +185,7 @@ class HealthRules:
             if tr is None:
                 tr = self._endpoints[e.name] = _EndpointTrackers(
                     down=Hysteresis(Levels(critical=2, critical_exit=0.5), t.clear_after_s),
+                    failing=Flag(Severity.INFO, t.clear_after_s),
                     rtt=Hysteresis(Levels(t.rtt_warn_ms, t.rtt_warn_ms * 0.72, t.rtt_critical_ms,
                                           t.rtt_critical_ms * 0.8), t.clear_after_s),
                     loss=Hysteresis(Levels(t.loss_warn_percent, t.loss_warn_percent / 4, t.loss_critical_percent,
@@ -193,16 +195,16 @@ class HealthRules:
             if e.state is EndpointState.UNKNOWN:
                 continue
             down = tr.down.update(float(e.consecutive_failures), now)
+            failing = tr.failing.set(e.consecutive_failures > 0, now)  # a lone lost probe: info, held
             why = f" ({e.last_error})" if e.last_error else ""
             if down > Severity.OK:
                 n = e.consecutive_failures
                 msg = (f"{title} unreachable: {n} probes failed in a row{why}" if n
                        else f"{title} is answering again, watching it")
                 put(f"endpoint.{e.name}.down", down, msg)
-            elif e.state is EndpointState.FAILING:
-                put(f"endpoint.{e.name}.down", Severity.INFO, f"{title}: the last probe failed{why}")
             else:
-                put(f"endpoint.{e.name}.down", Severity.OK, "")
+                put(f"endpoint.{e.name}.down", failing,
+                    f"{title}: a probe failed{why}" if e.consecutive_failures else f"{title}: a probe failed recently")
             if down > Severity.OK:  # one sentence for a dead endpoint, not three
                 tr.rtt.reset()
                 tr.loss.reset()
