@@ -133,14 +133,17 @@ def _route_qt_messages() -> None:
 def run_gui(args: argparse.Namespace) -> int:
     # opencv-python (non-headless) would point Qt at its own Qt 5 plugins; never inherit that.
     os.environ.pop("QT_QPA_PLATFORM_PLUGIN_PATH", None)
+    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
+    from booth.resources import resource
     from booth.ui.theme import stylesheet
 
     _route_qt_messages()
     app = QApplication(sys.argv[:1])
     app.setApplicationName("Booth")
     app.setDesktopFileName("booth")
+    app.setWindowIcon(QIcon(str(resource("booth.svg"))))
     app.setStyleSheet(stylesheet())
 
     config, problems = resolve_config(args)
