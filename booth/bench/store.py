@@ -168,8 +168,9 @@ def units_left(port: int, sku: str = BENCH_SKU) -> int:
 class SaleClient:
     """Sends sales one after another on a `booth-bench-client` thread, counting acknowledgements."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, sku: str = BENCH_SKU) -> None:
         self.port = port
+        self.sku = sku
         self.acked = 0
         self.sent = 0
         self._cond = threading.Condition()
@@ -181,7 +182,7 @@ class SaleClient:
         return self
 
     def _run(self) -> None:
-        body = json.dumps({"sku": BENCH_SKU, "qty": 1}).encode()
+        body = json.dumps({"sku": self.sku, "qty": 1}).encode()
         while not self._stop.is_set():
             with self._cond:
                 self.sent += 1

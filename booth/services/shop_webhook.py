@@ -227,7 +227,7 @@ class ShopWebhook:
         self._commit_timeout_s = commit_timeout_s
         self._server = _Server((host, port), self)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, name="booth-shop-webhook", daemon=True
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="booth-shop-webhook", daemon=True
         )
 
     @property

@@ -354,7 +354,7 @@ class SessionLog:
                 if transient and not (self._stop.is_set() and attempt > 0):
                     attempt += 1
                     self._warn_full(exc, waiting, code)
-                    self._stop.wait(min(0.05 * 2**attempt, 2.0))
+                    self._stop.wait(min(0.05 * 2**attempt, 1.0))
                     continue
                 reason = _sentence(exc)
                 log.error("session log write failed, %d events not saved: %s", waiting, exc)
