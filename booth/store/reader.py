@@ -34,7 +34,7 @@ class SessionSummary:
     started_wall: float
     ended_wall: float | None
     events: int
-    sales: int
+    units_sold: int  # sold minus undone
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,9 @@ class SessionReader:
         rows = self._db.query(
             "SELECT s.id, s.title, s.kind, s.state, s.started_wall, s.ended_wall, "
             "(SELECT COUNT(*) FROM events e WHERE e.session_id = s.id) AS events, "
-            "(SELECT COUNT(*) FROM events e WHERE e.session_id = s.id AND e.kind = 'sale') AS sales "
+            "(SELECT COALESCE(SUM(CASE e.kind WHEN 'sale' THEN 1 ELSE -1 END "
+            "   * json_extract(e.payload, '$.qty')), 0) "
+            " FROM events e WHERE e.session_id = s.id AND e.kind IN ('sale', 'undo')) AS units_sold "
             "FROM sessions s ORDER BY s.id"
         )
         return [SessionSummary(**row) for row in rows]

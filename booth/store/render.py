@@ -60,10 +60,10 @@ def render_list(sessions: list[SessionSummary]) -> str:
     if not sessions:
         return "No sessions yet."
     rows = [
-        [str(s.id), s.title, s.kind, s.state, fmt_time(s.started_wall), fmt_time(s.ended_wall), str(s.sales)]
+        [str(s.id), s.title, s.kind, s.state, fmt_time(s.started_wall), fmt_time(s.ended_wall), str(s.units_sold)]
         for s in sessions
     ]
-    return _table(["id", "drop", "kind", "state", "started", "ended", "sales"], rows)
+    return _table(["id", "drop", "kind", "state", "started", "ended", "units sold"], rows)
 
 
 # -- summary rows shared by table and CSV ---------------------------------------------------------
@@ -192,7 +192,7 @@ def _svg_lines(
     points = [p for pts in series.values() for p in pts]
     if not points:
         return ""
-    pad_l, pad_r, pad_t, pad_b = 48, 12, 12, 28
+    pad_l, pad_r, pad_t, pad_b = 48, 12, 26, 28
     xs = [p[0] for p in points]
     ys = [p[1] for p in points]
     x0, x1 = min(xs), max(xs)
@@ -233,7 +233,7 @@ def _svg_lines(
         f'<tspan fill="{_COLOURS[i % len(_COLOURS)]}">■ {html.escape(name)}</tspan>'
         for i, name in enumerate(series)
     )
-    parts.append(f'<text x="{pad_l + 8}" y="{pad_t + 12}" class="legend">{legend}</text>')
+    parts.append(f'<text x="{pad_l + 8}" y="16" class="legend">{legend}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
