@@ -74,7 +74,8 @@ class _Worker:
 
     def join(self, timeout: float = JOIN_TIMEOUT_S) -> bool:
         thread, self._thread = self._thread, None
-        if thread is None:
+        if thread is None:  # never started (sampled by hand): release what it holds all the same
+            self.on_stop()
             return True
         thread.join(timeout)
         if thread.is_alive():

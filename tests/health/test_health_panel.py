@@ -1,0 +1,40 @@
+"""The health widgets, offscreen: text per snapshot, plots at most once a second, severity colours."""
+
+from __future__ import annotations
+
+from booth.core.health.alerts import Severity
+from booth.ui.health_panel import HealthPanel, HostAlertLine
+
+from .fakes import CRIT_INGEST, WARN_BATTERY, make_snapshot
+
+
+def test_host_line_shows_the_worst_alert(qtbot):
+    line = HostAlertLine()
+    qtbot.addWidget(line)
+    line.set_snapshot(make_snapshot())
+    assert line.text() == "Rig OK" and line.severity is Severity.OK
+    line.set_snapshot(make_snapshot(alerts=(WARN_BATTERY,)))
+    assert line.text() == "Battery 14 %: about 11 min left, the drop needs 15" and line.severity is Severity.WARN
+    line.set_snapshot(make_snapshot(alerts=(CRIT_INGEST, WARN_BATTERY)))
+    assert line.text().startswith("Ingest unreachable") and "(+1 more)" in line.text()
+    assert line.severity is Severity.CRITICAL
+
+
+def test_panel_text_and_plot_refresh(qtbot, tmp_path):
+    panel = HealthPanel()
+    qtbot.addWidget(panel)
+    panel.resize(1100, 900)
+    for i in range(20):  # 4 snapshots a second for 5 s
+        panel.set_snapshot(make_snapshot(seq=i, t=1000 + i * 0.25, battery=62 - i * 0.01, rtt_s=0.048))
+    assert panel.plot_redraws == 5  # plots redraw once per second of snapshot time
+    assert len(panel.history) == 5
+    text = panel.findChild(type(panel._rows["power"]), "health_power").text()
+    assert "GO" in text and "drop needs 15 min" in text
+    endpoints = panel._rows["endpoints"].text()
+    assert "ingest" in endpoints and "RTT 48 ms" in endpoints
+    panel.set_snapshot(make_snapshot(seq=99, t=1010, rtt_s=None, alerts=(CRIT_INGEST,)))
+    assert "unreachable" in panel._rows["endpoints"].text()
+    assert "Ingest unreachable" in panel._rows["alerts"].text()
+    panel.show()
+    qtbot.waitExposed(panel)
+    assert panel.grab().save(str(tmp_path / "health.png"))
