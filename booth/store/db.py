@@ -35,7 +35,7 @@ class StoreError(Exception):
 
 
 def _v1(db: Database) -> None:
-    db["sessions"].create(
+    db.table("sessions").create(
         {
             "id": int,
             "title": str,
@@ -48,7 +48,7 @@ def _v1(db: Database) -> None:
         pk="id",
         not_null={"title", "kind", "config", "started_wall", "state"},
     )
-    db["events"].create(
+    db.table("events").create(
         {
             "id": int,
             "session_id": int,
@@ -61,9 +61,9 @@ def _v1(db: Database) -> None:
         foreign_keys=[("session_id", "sessions", "id")],
         not_null={"session_id", "seq", "wall", "kind", "payload"},
     )
-    db["events"].create_index(["session_id", "seq"], unique=True)
-    db["events"].create_index(["session_id", "kind"])
-    db["health_samples"].create(
+    db.table("events").create_index(["session_id", "seq"], unique=True)
+    db.table("events").create_index(["session_id", "kind"])
+    db.table("health_samples").create(
         {
             "id": int,
             "session_id": int,
@@ -79,7 +79,7 @@ def _v1(db: Database) -> None:
         foreign_keys=[("session_id", "sessions", "id")],
         not_null={"session_id", "wall", "metric", "n", "min", "max", "mean", "last"},
     )
-    db["health_samples"].create_index(["session_id", "metric", "wall"])
+    db.table("health_samples").create_index(["session_id", "metric", "wall"])
 
 
 # Append only: migration i takes the schema from user_version i to i + 1.
