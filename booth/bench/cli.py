@@ -12,6 +12,7 @@ from typing import Any
 BENCHMARKS: dict[str, str] = {
     "pipeline": "booth.bench.pipeline",
     "store": "booth.bench.store",
+    "health": "booth.bench.health",
 }
 
 

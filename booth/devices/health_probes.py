@@ -54,7 +54,7 @@ class _Resolver:
 class TcpProbe:
     """Time one TCP handshake (SYN → SYN-ACK) to host:port."""
 
-    def __init__(self, name: str, host: str, port: int, timeout_s: float = 0.75, label: str | None = None,
+    def __init__(self, name: str, host: str, port: int, timeout_s: float = 0.6, label: str | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.name = name
         self.label = label or f"tcp://{host}:{port}"
@@ -95,7 +95,7 @@ class HttpProbe:
     5xx, garbage and silence count as lost.
     """
 
-    def __init__(self, name: str, url: str, timeout_s: float = 0.75, label: str | None = None,
+    def __init__(self, name: str, url: str, timeout_s: float = 0.6, label: str | None = None,
                  clock: Callable[[], float] = time.monotonic, session: requests.Session | None = None) -> None:
         self.name = name
         self.url = url

@@ -106,8 +106,9 @@ class _Worker:
 class ProbeMonitor(_Worker):
     """Probes one endpoint every `interval_s`; after a failure it re-probes at once to confirm."""
 
-    def __init__(self, probe: Probe, interval_s: float = 0.5, timeout_s: float = 0.75, clock: Clock | None = None,
-                 window: int = 20) -> None:
+    # Loss is judged over 60 probes (30 s at 0.5 s): over 20, one lost probe is already 5 % (critical).
+    def __init__(self, probe: Probe, interval_s: float = 0.5, timeout_s: float = 0.6, clock: Clock | None = None,
+                 window: int = 60) -> None:
         super().__init__(f"booth-probe-{probe.name}")
         self.probe = probe
         self.interval_s = interval_s
@@ -296,6 +297,7 @@ class HealthMonitor(_Worker):
         self._interfaces: tuple[InterfaceStatus, ...] = ()
         self._power_raw: PowerStatus = PowerStatus(PowerVerdict.UNKNOWN, detail="no reading yet")
         self._snapshot_listeners: list[Callable[[HealthSnapshot], None]] = []
+        self.last_refresh_cost_s = 0.0  # wall time of the last refresh on the booth-health thread
         self._alert_listeners: list[Callable[[AlertChange], None]] = []
 
     @classmethod
@@ -347,7 +349,8 @@ class HealthMonitor(_Worker):
     def step(self) -> float:
         started = self._clock.monotonic()
         self.refresh_now()
-        return max(0.0, self.refresh_s - (self._clock.monotonic() - started))
+        self.last_refresh_cost_s = self._clock.monotonic() - started
+        return max(0.0, self.refresh_s - self.last_refresh_cost_s)
 
     # ------------------------------------------------------------------ sampling
     def sample_system(self) -> None:

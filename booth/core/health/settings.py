@@ -12,7 +12,7 @@ silence_seconds = 10           # no signal for this long = dead mic
 name = "ingest"
 target = "rtmp://live.example.com/app/KEY"   # tcp://host:port, http(s)://…, rtmp(s)://, rtsp://
 interval_seconds = 0.5
-timeout_seconds = 0.75
+timeout_seconds = 0.6            # connect and read; an unanswered endpoint is flagged within 2 s
 ```
 """
 
@@ -72,7 +72,7 @@ class EndpointConfig:
     name: str
     target: str = field(repr=False)  # may hold a token: show `label`, never this
     interval_s: float = 0.5
-    timeout_s: float = 0.75
+    timeout_s: float = 0.6
 
     @property
     def probe_target(self) -> ProbeTarget:
@@ -157,7 +157,7 @@ def parse_health(table: _Table) -> HealthConfig:
         except TargetError as exc:
             raise e.fail("target", str(exc)) from None
         interval = e.number("interval_seconds", 0.5, 0.1, 60)
-        timeout = e.number("timeout_seconds", 0.75, 0.05, 30)
+        timeout = e.number("timeout_seconds", 0.6, 0.05, 30)
         e.finish()
         if any(x.name == name for x in endpoints):
             raise e.fail("name", f"duplicate endpoint name {name!r}")
