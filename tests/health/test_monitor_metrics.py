@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 import urllib.request
+from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -113,7 +116,7 @@ def test_metrics_page_parses_with_the_prometheus_parser(tmp_path):
                     Phase.LIVE, 61.0, 90.0, 8)
     sources = MetricsSources(health=monitor.latest, drop=lambda: drop,
                              source_states=lambda: {"primary": "live", "secondary": "down"},
-                             failover_switches=lambda: 2)
+                             failover_switches=lambda: 2, outputs=lambda: {"primary": (True, 4.5e6)})
     metrics = start_metrics_server(sources, 0)
     try:
         assert metrics.host == "127.0.0.1"
@@ -140,3 +143,8 @@ def test_metrics_page_parses_with_the_prometheus_parser(tmp_path):
     assert samples[("booth_source_state", (("source", "secondary"), ("state", "down")))] == 1.0
     assert samples[("booth_failover_switches_total", ())] == 2
     assert samples[("booth_power_verdict", (("verdict", "go"),))] == 1.0
+    # every series the shipped Grafana dashboard queries is on the page
+    exposed = {name for name, _ in samples} | set(re.findall(r"^# TYPE (\w+)", text, re.M))
+    dashboard = (Path(__file__).resolve().parents[2] / "resources/grafana/booth-dashboard.json").read_text()
+    wanted = set(re.findall(r"booth_[a-z_]+", json.dumps(json.loads(dashboard)["panels"])))
+    assert wanted <= exposed, wanted - exposed
