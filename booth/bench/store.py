@@ -96,6 +96,7 @@ class ServeProcess:
         self.proc: subprocess.Popen[str] | None = None
         self.port = 0
         self.lines: list[str] = []
+        self._reader: threading.Thread | None = None
 
     def start(self, timeout: float = 20.0) -> float:
         """Start and wait for the serving line; returns milliseconds from spawn to serving."""
@@ -122,26 +123,32 @@ class ServeProcess:
                     found.set()
             found.set()
 
-        reader = threading.Thread(target=read, name="booth-bench-serve-reader", daemon=True)
-        reader.start()
+        self._reader = threading.Thread(target=read, name="booth-bench-serve-reader", daemon=True)
+        self._reader.start()
         if not found.wait(timeout) or not self.port:
             self.kill()
             raise RuntimeError(f"booth serve did not become ready: {self.lines[-5:]}")
         return (time.perf_counter() - t0) * 1000
 
     def kill(self) -> None:
+        """SIGKILL by PID (only this child), then reap it and its output reader."""
         if self.proc is not None and self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGKILL)
-        if self.proc is not None:
-            self.proc.wait(10)
-            if self.proc.stdout is not None:
-                self.proc.stdout.close()
+        self._reap()
 
     def stop(self) -> int:
+        """SIGTERM (a clean stop); returns the exit code."""
         assert self.proc is not None
         if self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGTERM)
+        return self._reap()
+
+    def _reap(self) -> int:
+        if self.proc is None:
+            return 0
         code = self.proc.wait(10)
+        if self._reader is not None:
+            self._reader.join(10)  # the pipe is at EOF once the process is gone
         if self.proc.stdout is not None:
             self.proc.stdout.close()
         return code

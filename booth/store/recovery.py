@@ -236,6 +236,7 @@ def _resume(
         {"what": what, "message": message, "down_s": round(down_s, 3), "events_replayed": len(events)},
         wall=now,
     )
+    session_log.flush()  # the incident is on disk before Booth serves again
     log.warning("%s", message)
     messages.append(message)
     return OpenedSession(session_log, found.id, spec, events, True, path, messages)

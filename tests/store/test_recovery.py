@@ -197,3 +197,18 @@ def test_a_read_only_data_dir_is_a_clear_error(tmp_path: Path, config) -> None:
             start_drop_session(folder, config)
     finally:
         folder.chmod(0o700)
+
+
+def test_the_config_snapshot_never_holds_a_stream_key(data_dir: Path) -> None:
+    from booth.core.config import parse_config
+
+    raw = {
+        "drop": {"title": "Keyed"},
+        "sku": [{"id": "tee", "name": "TEE", "stock": 5}],
+        "sources": {"primary": "rtmp://127.0.0.1/live/live_sk_9f8e7d6c5b4a"},
+    }
+    session = start_drop_session(data_dir, parse_config(raw, "keyed.toml"), clock=ManualClock())
+    session.close()
+    assert b"live_sk_9f8e7d6c5b4a" not in (data_dir / DB_FILENAME).read_bytes()
+    with SessionReader(data_dir / DB_FILENAME) as reader:
+        assert reader.session().config["primary"] == "rtmp://127.0.0.1/live/liv…4a"
