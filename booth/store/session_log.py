@@ -280,7 +280,7 @@ class SessionLog:
             return False
         try:
             item.future.result(timeout)
-        except TimeoutError:
+        except Exception:  # timed out, or the log could not write (already warned about)
             return False
         return True
 
