@@ -1,0 +1,407 @@
+"""Program out, as pure domain: the `[output]` config, ingest URLs, the ingest failover policy,
+commerce moments and the immutable status the UI shows.
+
+```toml
+[output]
+primary = "rtmp://a.rtmp.youtube.com/live2/KEY"      # rtmp://, rtmps:// or srt://
+backup = "rtmp://b.rtmp.youtube.com/live2?backup=1/KEY"   # optional
+bitrate_kbps = 4500
+keyframe_seconds = 2
+preset = "superfast"            # x264 preset: ultrafast … medium
+recording_dir = "recordings"    # "" = no recording; relative paths are next to the drop file
+replay_seconds = 90             # encoded program kept in memory
+clip_seconds = 30               # the clip key saves this much (15–60)
+```
+
+Nothing here reads a clock: times are passed in, so the policy is tested without waiting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from booth.core.drop import DropView, StockLevel
+from booth.core.redact import redact_text, redact_url
+
+if TYPE_CHECKING:
+    from booth.core.config import _Table
+
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium")
+INGEST_SCHEMES = ("rtmp", "rtmps", "srt")
+
+
+class IngestUrlError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class IngestTarget:
+    """One place to push the program to. `url` holds the stream key: show `label`, never `url`."""
+
+    name: str  # "primary" | "backup"
+    url: str = field(repr=False)
+
+    @property
+    def scheme(self) -> str:
+        return urlsplit(self.url).scheme.lower()
+
+    @property
+    def label(self) -> str:
+        return redact_url(self.url)
+
+
+def parse_ingest_url(text: str, name: str = "primary") -> IngestTarget:
+    """Check an ingest URL before any process touches it; the error is a sentence for the host."""
+    url = text.strip()
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise IngestUrlError(f"the {name} ingest URL is malformed ({exc}): {redact_url(url)}") from None
+    scheme = parts.scheme.lower()
+    if scheme not in INGEST_SCHEMES:
+        shown = f"{scheme}://" if scheme else "no scheme"
+        raise IngestUrlError(
+            f"the {name} ingest URL must start with rtmp://, rtmps:// or srt:// ({shown} given): {redact_url(url)}"
+        )
+    if not parts.hostname:
+        raise IngestUrlError(f"the {name} ingest URL has no host name: {redact_url(url)}")
+    if any(c.isspace() for c in url):
+        raise IngestUrlError(f"the {name} ingest URL contains spaces: {redact_url(url)}")
+    if scheme == "srt" and port is None:
+        raise IngestUrlError(f"an srt:// ingest needs a port, e.g. srt://host:9000: {redact_url(url)}")
+    if scheme in ("rtmp", "rtmps") and parts.path.strip("/").count("/") < 1:
+        raise IngestUrlError(
+            f"the {name} RTMP ingest URL needs an application and a stream key, "
+            f"e.g. rtmp://host/live/KEY: {redact_url(url)}"
+        )
+    return IngestTarget(name, url)
+
+
+# -- config -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    primary: str = field(default="", repr=False)  # "" = no streaming (record and clip only)
+    backup: str = field(default="", repr=False)
+    bitrate_kbps: int = 4500
+    audio_kbps: int = 128
+    keyframe_s: float = 2.0
+    preset: str = "superfast"
+    recording_dir: str = "recordings"  # "" = no recording
+    replay_s: float = 90.0
+    clip_s: float = 30.0
+    disk_warn_minutes: float = 30.0  # warn when free disk holds less recording than this
+    disk_min_mb: int = 200  # stop recording below this, so the session log can still write
+
+    def targets(self) -> tuple[IngestTarget, ...]:
+        found = []
+        if self.primary:
+            found.append(parse_ingest_url(self.primary, "primary"))
+        if self.backup:
+            found.append(parse_ingest_url(self.backup, "backup"))
+        return tuple(found)
+
+
+def parse_output(table: _Table) -> OutputConfig:
+    """Read `[output]`; every error names the key and the problem (never the stream key)."""
+    urls = {}
+    for key in ("primary", "backup"):
+        text = table.string(key, "")
+        if text:
+            try:
+                parse_ingest_url(text, key)
+            except IngestUrlError as exc:
+                raise table.fail(key, str(exc)) from None
+        urls[key] = text
+    if urls["backup"] and not urls["primary"]:
+        raise table.fail("backup", "a backup ingest needs a primary one")
+    bitrate = table.integer("bitrate_kbps", 4500, minimum=300)
+    if bitrate > 50_000:
+        raise table.fail("bitrate_kbps", f"must be at most 50000, got {bitrate}")
+    audio = table.integer("audio_kbps", 128, minimum=32)
+    keyframe = table.number("keyframe_seconds", 2.0, 0.5, 10.0)
+    preset = table.string("preset", "superfast")
+    if preset not in X264_PRESETS:
+        raise table.fail("preset", f"must be one of {', '.join(X264_PRESETS)}, got {preset!r}")
+    recording_dir = table.string("recording_dir", "recordings")
+    replay = table.number("replay_seconds", 90.0, 20.0, 300.0)
+    clip = table.number("clip_seconds", 30.0, 15.0, 60.0)
+    if clip > replay:
+        raise table.fail("clip_seconds", f"must not exceed replay_seconds ({replay:g}), got {clip:g}")
+    warn = table.number("disk_warn_minutes", 30.0, 1.0, 24 * 60)
+    disk_min = table.integer("disk_min_mb", 200, minimum=10)
+    table.finish()
+    return OutputConfig(
+        urls["primary"], urls["backup"], bitrate, audio, keyframe, preset, recording_dir, replay, clip, warn, disk_min
+    )
+
+
+# -- failures in words ------------------------------------------------------------------------
+
+_FAILURE_PATTERNS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("connection refused",), "refused the connection (nothing listening on that port)"),
+    (
+        ("401", "403", "unauthorized", "forbidden", "badname", "rejected", "authentication", "bad passphrase",
+         "access denied", "not authorized"),
+        "rejected the stream (check the stream key / passphrase)",
+    ),
+    (("name or service not known", "failed to resolve", "temporary failure in name resolution",
+      "no address associated"), "host name not found (check the URL and the network)"),
+    (("network is unreachable", "no route to host"), "network unreachable (check the network)"),
+    (("timed out", "timeout", "connection timed out"), "did not answer in time"),
+    (("connection reset", "broken pipe", "end of file", "i/o error", "input/output error"),
+     "closed the connection"),
+    (("protocol not found",), "protocol not supported by this ffmpeg"),
+)  # fmt: skip
+
+
+def describe_failure(stderr_tail: str, exit_code: int | None) -> str:
+    """An ffmpeg pusher's last words → a short reason (URLs in it are redacted)."""
+    text = stderr_tail.lower()
+    for needles, reason in _FAILURE_PATTERNS:
+        if any(n in text for n in needles):
+            return reason
+    last = redact_text(stderr_tail.strip().splitlines()[-1]) if stderr_tail.strip() else ""
+    code = f"exit code {exit_code}" if exit_code is not None else "no exit code"
+    return f"stopped ({code}{': ' + last[:120] if last else ''})"
+
+
+# -- the ingest policy ------------------------------------------------------------------------
+
+
+class IngestHealth(StrEnum):
+    CONNECTING = "connecting"  # started, no bytes moving yet
+    LIVE = "live"  # bytes are moving
+    FAILED = "failed"  # exited or stalled: the supervisor kills it
+
+
+@dataclass(frozen=True)
+class PushReport:
+    """What a pusher shows from outside: when it started, when bytes last moved, whether it ended."""
+
+    started_at: float
+    progressed_at: float | None  # last time its output byte count grew; None = never
+    exited: bool
+    reason: str = ""  # why it ended, in words
+
+
+@dataclass(frozen=True)
+class PolicyTimes:
+    connect_timeout_s: float = 6.0  # no bytes moving this long after start → failed (accept-then-stall)
+    stall_s: float = 2.0  # bytes stopped moving this long while fed → failed
+    retry_s: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 10.0)  # reconnect backoff, capped
+    stable_s: float = 10.0  # the primary must be live this long before we go back to it
+
+
+def judge(report: PushReport, now: float, times: PolicyTimes) -> IngestHealth:
+    if report.exited:
+        return IngestHealth.FAILED
+    if report.progressed_at is None:
+        if now - report.started_at > times.connect_timeout_s:
+            return IngestHealth.FAILED
+        return IngestHealth.CONNECTING
+    if now - report.progressed_at > times.stall_s:
+        return IngestHealth.FAILED
+    return IngestHealth.LIVE
+
+
+def stall_reason(report: PushReport, times: PolicyTimes) -> str:
+    if report.exited:
+        return report.reason or "stopped"
+    if report.progressed_at is None:
+        return f"accepted the connection but sent nothing on for {times.connect_timeout_s:g} s (stalled)"
+    return f"stopped taking data for {times.stall_s:g} s (stalled)"
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: str  # "start" | "stop"
+    target: str  # "primary" | "backup"
+    reason: str = ""
+
+
+@dataclass
+class _Ingest:
+    running: bool = False
+    attempts: int = 0
+    next_try: float = 0.0
+    live_since: float | None = None
+    last_error: str = ""
+
+
+class IngestPolicy:
+    """Which ingest carries the program, decided from pusher reports.
+
+    - Start on the primary. When the active ingest fails, switch to the other one at once
+      (the backup when the primary fails) and keep retrying the failed one with backoff.
+    - While on the backup the primary is retried *alongside* (platforms accept both at
+      once); once it has been live for `stable_s` it becomes active again and the backup stops.
+    - Without a backup the primary is retried with backoff and the state is "reconnecting".
+    The supervisor calls `step(now, reports)` ~10×/s and executes the returned actions.
+    """
+
+    def __init__(self, has_backup: bool, times: PolicyTimes | None = None) -> None:
+        self.times = times or PolicyTimes()
+        self.has_backup = has_backup
+        self.active = "primary"
+        self.switches = 0
+        self._ingests = {"primary": _Ingest()}
+        if has_backup:
+            self._ingests["backup"] = _Ingest()
+        self.last_switch_reason = ""
+
+    def _backoff(self, ingest: _Ingest) -> float:
+        retry = self.times.retry_s
+        return retry[min(ingest.attempts, len(retry) - 1)]
+
+    def step(self, now: float, reports: dict[str, PushReport]) -> list[Action]:
+        actions: list[Action] = []
+        for name, ingest in self._ingests.items():
+            report = reports.get(name)
+            if not ingest.running or report is None:
+                continue
+            health = judge(report, now, self.times)
+            if health is IngestHealth.FAILED:
+                ingest.running = False
+                ingest.live_since = None
+                ingest.last_error = stall_reason(report, self.times)
+                ingest.next_try = now + self._backoff(ingest)
+                ingest.attempts += 1
+                actions.append(Action("stop", name, ingest.last_error))
+            elif health is IngestHealth.LIVE:
+                if ingest.live_since is None:
+                    ingest.live_since = now
+                if now - ingest.live_since >= self.times.stable_s:
+                    ingest.attempts = 0
+        # the active one died: move to the other one if it is running or due sooner
+        active = self._ingests[self.active]
+        if not active.running and self.has_backup:
+            other_name = "backup" if self.active == "primary" else "primary"
+            other = self._ingests[other_name]
+            if other.running or other.next_try <= active.next_try:
+                self.switches += 1
+                self.last_switch_reason = f"{self.active} ingest {active.last_error}"
+                self.active = other_name
+        # go back to the primary once it has been stable
+        primary = self._ingests["primary"]
+        if (
+            self.active == "backup"
+            and primary.running
+            and primary.live_since is not None
+            and now - primary.live_since >= self.times.stable_s
+        ):
+            self.active = "primary"
+            self.switches += 1
+            self.last_switch_reason = f"primary ingest live for {self.times.stable_s:g} s again"
+            backup = self._ingests["backup"]
+            if backup.running:
+                backup.running = False
+                backup.live_since = None
+                actions.append(Action("stop", "backup", "the primary ingest is back"))
+        # run the active one, and retry the primary alongside while on the backup
+        wanted = [self.active] + (["primary"] if self.active == "backup" else [])
+        for name in wanted:
+            ingest = self._ingests[name]
+            if not ingest.running and ingest.next_try <= now:
+                ingest.running = True
+                ingest.live_since = None
+                actions.append(Action("start", name))
+        return actions
+
+    def is_live(self, name: str, now: float, report: PushReport | None) -> bool:
+        ingest = self._ingests.get(name)
+        return bool(ingest and ingest.running and report and judge(report, now, self.times) is IngestHealth.LIVE)
+
+    def last_error(self, name: str) -> str:
+        ingest = self._ingests.get(name)
+        return ingest.last_error if ingest else ""
+
+    def next_try_in(self, name: str, now: float) -> float | None:
+        ingest = self._ingests.get(name)
+        if ingest is None or ingest.running:
+            return None
+        return max(0.0, ingest.next_try - now)
+
+
+# -- commerce moments -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A point in the program worth a clip: `stream_s` is seconds since the output started."""
+
+    index: int
+    reason: str
+    stream_s: float
+    at_wall: float
+
+
+class MomentDetector:
+    """Turns drop views (after each applied event) into moment reasons: first sale, each
+    low-stock threshold crossed on the way down, sold out."""
+
+    def __init__(self) -> None:
+        self._sold_any = False
+        self._levels: dict[str, StockLevel] = {}
+        self._rank = {StockLevel.PLENTY: 0, StockLevel.LOW: 1, StockLevel.CRITICAL: 2, StockLevel.SOLD_OUT: 3}
+
+    def feed(self, view: DropView) -> list[str]:
+        reasons: list[str] = []
+        if view.units_sold > 0 and not self._sold_any:
+            self._sold_any = True
+            reasons.append("first sale")
+        for sku in view.skus:
+            before = self._levels.get(sku.id, StockLevel.PLENTY)
+            self._levels[sku.id] = sku.level
+            if self._rank[sku.level] <= self._rank[before]:
+                continue
+            if sku.level is StockLevel.SOLD_OUT:
+                reasons.append(f"{sku.name} sold out")
+            else:
+                reasons.append(f"{sku.name} low stock: {sku.left} left")
+        return reasons
+
+
+# -- status for the UI ------------------------------------------------------------------------
+
+
+class OutputState(StrEnum):
+    OFF = "off"  # not streaming (no ingest configured, or stopped)
+    CONNECTING = "connecting"
+    LIVE = "live"  # on the primary ingest
+    BACKUP = "backup"  # on the backup ingest
+    RECONNECTING = "reconnecting"  # no ingest is taking the stream; retrying
+
+
+@dataclass(frozen=True)
+class OutputStatus:
+    state: OutputState = OutputState.OFF
+    ingest: str = ""  # redacted URL of the ingest carrying the program
+    message: str = ""  # one sentence for the host when something is wrong, else ""
+    encoding: bool = False
+    bitrate_kbps: float = 0.0
+    encode_fps: float = 0.0
+    frames_sent: int = 0
+    dropped_frames: int = 0  # program frames the encoder could not take (newest-wins)
+    time_live_s: float = 0.0
+    switches: int = 0
+    recording_path: str = ""
+    recording_bytes: int = 0
+    recording_error: str = ""
+    free_disk_bytes: int | None = None
+    disk_minutes_left: float | None = None
+    disk_warning: str = ""
+    replay_s: float = 0.0  # encoded seconds in memory
+    replay_bytes: int = 0
+    last_clip: str = ""
+    clip_message: str = ""
+    moments: int = 0
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        return tuple(m for m in (self.message, self.recording_error, self.disk_warning) if m)
