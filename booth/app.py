@@ -11,29 +11,44 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from booth.core.clock import Clock, SystemClock
 from booth.core.config import BoothConfig, ConfigError, demo_config, load_config, parse_size, with_overrides
+from booth.core.drop import Phase
+from booth.core.failover import Lock, Switch, reconnect_delay
+from booth.core.health.alerts import AlertChange, Severity
+from booth.core.health.snapshot import HealthSnapshot, health_samples
 from booth.core.overlay import OverlayModel, overlay_for
 from booth.core.source_spec import SourceSpec, SpecError, parse_source_spec
 from booth.core.source_state import SourceStatus
+from booth.devices.imaging import load_picture
 from booth.devices.sources import FrameSource, open_source
 from booth.services.capture import CaptureService
-from booth.services.compositor import Compositor, FixedSource
+from booth.services.compositor import Compositor
 from booth.services.drop_clock import DropClock
 from booth.services.drop_controller import DropController, Journal
+from booth.services.drop_session import DropSession, start_drop_session
+from booth.services.health_monitors import HealthMonitor
+from booth.services.metrics import MetricsServer, MetricsSources, start_metrics_server
+from booth.services.shop_webhook import ShopWebhook
+from booth.services.switcher import Switcher
+from booth.store import kinds
+from booth.store.db import StoreError
+from booth.store.recovery import OpenSessionInfo, peek_open_session
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Booth:
-    """The running object graph (no widgets): sources → compositor → program frames."""
+    """The running object graph (no widgets): sources → switcher → compositor → program frames."""
 
     config: BoothConfig
     controller: DropController
     captures: list[CaptureService]
+    switcher: Switcher
     compositor: Compositor
     drop_clock: DropClock
     problems: list[str] = field(default_factory=list)  # standing problems to show the host
@@ -42,11 +57,12 @@ class Booth:
         return overlay_for(self.controller.view(), self.controller.featured_sku, self.config.corner)
 
     def source_statuses(self) -> list[SourceStatus]:
-        return [c.status() for c in self.captures]
+        return self.switcher.statuses()
 
     def start(self) -> None:
         for capture in self.captures:
             capture.start()
+        self.switcher.start()
         self.compositor.start()
         self.drop_clock.start()
 
@@ -54,6 +70,7 @@ class Booth:
         """Stop and join every thread, newest consumer first."""
         self.drop_clock.stop()
         self.compositor.stop()
+        self.switcher.stop()
         for capture in self.captures:
             capture.stop()
 
@@ -63,20 +80,45 @@ def build_booth(
     clock: Clock | None = None,
     journal: Journal | None = None,
     source: FrameSource | None = None,
+    secondary_source: FrameSource | None = None,
+    controller: DropController | None = None,
 ) -> Booth:
-    """`source` replaces the primary source at the device seam (tests, benchmarks)."""
+    """`source`/`secondary_source` replace the configured ones at the device seam (tests, benchmarks);
+    `controller` is a drop already replayed from the session log."""
     clock = clock or SystemClock()
-    controller = DropController(config.drop, clock, journal)
-    primary = source or open_source(config.primary, config.program.size, config.program.fps)
-    capture = CaptureService("primary", primary)
+    controller = controller or DropController(config.drop, clock, journal)
+    problems: list[str] = []
+
+    def retry_delay(failures: int) -> float:
+        return reconnect_delay(failures, drop_live=controller.view().phase in (Phase.LIVE, Phase.LAST_CALL))
+
+    def capture(role: str, spec: SourceSpec, injected: FrameSource | None) -> CaptureService:
+        def make() -> FrameSource:
+            return open_source(spec, config.program.size, config.program.fps)
+
+        return CaptureService(
+            role, injected or make(), retry_delay=retry_delay, make_source=None if injected else make
+        )
+
+    primary = capture("primary", config.primary, source)
+    secondary = None
+    if config.secondary is not None or secondary_source is not None:
+        secondary = capture("secondary", config.secondary or config.primary, secondary_source)
+    switcher = Switcher(primary, secondary, config.failover)
+
+    slate_picture = None
+    if config.slate_image is not None:
+        try:
+            slate_picture = load_picture(str(config.slate_image))
+        except ValueError as exc:
+            problems.append(f"Slate image: {exc}; showing the slate text instead.")
     booth: Booth
     compositor = Compositor(
-        config.program,
-        FixedSource("primary", capture.slot),
-        lambda: booth.overlay_model(),
-        slate_text=f"Waiting for {primary.label} …",
-    )
-    booth = Booth(config, controller, [capture], compositor, DropClock(controller))
+        config.program, switcher, lambda: booth.overlay_model(),
+        slate_text=config.slate_text, slate_picture=slate_picture,
+    )  # fmt: skip
+    captures = [primary] + ([secondary] if secondary else [])
+    booth = Booth(config, controller, captures, switcher, compositor, DropClock(controller), problems)
     return booth
 
 
@@ -130,6 +172,112 @@ def _route_qt_messages() -> None:
     qInstallMessageHandler(handler)
 
 
+@dataclass
+class Rig:
+    """What runs beside the picture in the GUI: session log, health monitors, metrics, shop webhook."""
+
+    session: DropSession | None
+    health: HealthMonitor
+    metrics: MetricsServer | None = None
+    webhook: ShopWebhook | None = None
+
+    def stop(self) -> None:
+        if self.webhook is not None:
+            self.webhook.close()
+        if self.metrics is not None:
+            self.metrics.stop()
+        self.health.stop()
+        if self.session is not None:
+            self.session.close()
+
+
+def open_session(args: argparse.Namespace, config: BoothConfig, ask_resume: Callable[[OpenSessionInfo], bool],
+                 problems: list[str]) -> DropSession | None:  # fmt: skip
+    """The session log for this drop, resumed after a crash if the host says so. Never raises:
+    a data folder that cannot be used leaves Booth running, with a standing warning."""
+    kind = "rehearsal" if getattr(args, "rehearsal", False) else "drop"
+    resume = not getattr(args, "new_session", False)
+    try:
+        info = peek_open_session(args.data_dir) if resume else None
+        if info is not None and not getattr(args, "resume", False):
+            resume = ask_resume(info)
+        session = start_drop_session(args.data_dir, config, kind=kind, resume=resume)
+    except StoreError as exc:
+        problems.append(f"Session log unavailable, sales are NOT being saved: {exc}")
+        log.error("session log: %s", exc)
+        return None
+    problems.extend(session.messages)
+    return session
+
+
+def start_rig(args: argparse.Namespace, booth: Booth, session: DropSession | None) -> Rig:
+    """Health monitors, metrics and the shop webhook, wired to the booth and its session log."""
+    controller = booth.controller
+
+    def drop_need_s() -> float | None:
+        view = controller.view()
+        return view.remaining_s if view.phase in (Phase.LIVE, Phase.LAST_CALL) else None
+
+    health = HealthMonitor.from_config(booth.config.health, drop_need_s=drop_need_s)
+    rig = Rig(session, health)
+    if session is not None:
+        record_rig_events(booth, health, session)
+    if getattr(args, "metrics_port", None) is not None:
+        try:
+            rig.metrics = start_metrics_server(
+                MetricsSources(
+                    health=health.latest,
+                    drop=controller.view,
+                    source_states=lambda: {s.role: s.state.value for s in booth.switcher.statuses()},
+                    active_source=lambda: booth.switcher.on_program,
+                    failover_switches=lambda: len(booth.switcher.switches),
+                ),
+                args.metrics_port,
+            )
+        except OSError as exc:
+            booth.problems.append(f"Metrics not served on port {args.metrics_port}: {exc}")
+    if getattr(args, "shop_port", None) is not None:
+        if session is None:
+            booth.problems.append("Shop webhook not started: it needs the session log.")
+        else:
+            try:
+                rig.webhook = ShopWebhook(controller, session.watch, port=args.shop_port).start()
+            except OSError as exc:
+                booth.problems.append(f"Shop webhook not started on port {args.shop_port}: {exc}")
+    health.start()
+    return rig
+
+
+def record_rig_events(booth: Booth, health: HealthMonitor, session: DropSession) -> None:
+    """Source switches, alerts and downsampled health go into the session log, for the report."""
+    session_log = session.log
+
+    def switched(switch: Switch) -> None:
+        session_log.record(kinds.SOURCE_SWITCH, {
+            "from": switch.from_source, "to": switch.to_source, "reason": switch.reason,
+            "automatic": booth.switcher.lock is Lock.AUTO, "gap_ms": None,
+        })  # fmt: skip
+
+    def alerted(change: AlertChange) -> None:
+        if change.alert.severity is not Severity.OK:
+            session_log.record(kinds.ALERT, {
+                "level": change.alert.severity.value, "code": change.alert.key, "message": change.alert.message,
+            })  # fmt: skip
+
+    last_sample = [0.0]
+
+    def sampled(snapshot: HealthSnapshot) -> None:
+        if snapshot.taken_at - last_sample[0] < 1.0:
+            return
+        last_sample[0] = snapshot.taken_at
+        for metric, value in health_samples(snapshot, booth.compositor.stats().fps).items():
+            session_log.sample(metric, value)
+
+    booth.switcher.on_switch(switched)
+    health.add_alert_listener(alerted)
+    health.add_snapshot_listener(sampled)
+
+
 def run_gui(args: argparse.Namespace) -> int:
     # opencv-python (non-headless) would point Qt at its own Qt 5 plugins; never inherit that.
     os.environ.pop("QT_QPA_PLATFORM_PLUGIN_PATH", None)
@@ -137,6 +285,7 @@ def run_gui(args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QApplication
 
     from booth.resources import resource
+    from booth.ui.dialogs import ask_resume
     from booth.ui.theme import stylesheet
 
     _route_qt_messages()
@@ -147,14 +296,23 @@ def run_gui(args: argparse.Namespace) -> int:
     app.setStyleSheet(stylesheet())
 
     config, problems = resolve_config(args)
-    booth = build_booth(config)
+    session = open_session(args, config, ask_resume, problems)
+    booth = build_booth(config, controller=session.controller if session else None)
     booth.problems.extend(problems)
-    window = build_window(booth)
-    app.aboutToQuit.connect(booth.stop)
+    rig = start_rig(args, booth, session)
+    window = build_window(booth, rig.health.latest)
+    if session is not None:
+        session.log.add_warning_listener(window.drop_events.warn)  # writer-thread warnings onto the GUI
+
+    def shut_down() -> None:
+        booth.stop()
+        rig.stop()
+
+    app.aboutToQuit.connect(shut_down)
     signal.signal(signal.SIGINT, lambda *_: app.quit())  # Ctrl+C in the terminal quits cleanly
 
     booth.start()
-    window.resize(1440, 860)
+    window.resize(1440, 900)
     window.show()
     log.info(
         "Booth running: %s, %dx%d @ %g fps, source %s",
@@ -163,7 +321,7 @@ def run_gui(args: argparse.Namespace) -> int:
     return int(app.exec())
 
 
-def build_window(booth: Booth):  # type: ignore[no-untyped-def]  # -> MainWindow (imported lazily)
+def build_window(booth: Booth, health: Callable[[], HealthSnapshot] | None = None):  # type: ignore[no-untyped-def]
     from booth.ui.bridge import FrameNotifier
     from booth.ui.main_window import MainWindow
 
@@ -173,11 +331,13 @@ def build_window(booth: Booth):  # type: ignore[no-untyped-def]  # -> MainWindow
         booth.compositor.output,
         notifier,
         booth.compositor.stats,
-        booth.source_statuses,
+        booth.switcher,
         standing_problems=lambda: booth.problems,
+        health=health,
         title=f"Booth — {booth.config.drop.title}",
     )
     booth.compositor.subscribe(notifier.notify)
     booth.controller.on_applied(window.drop_events.applied)
     booth.controller.on_refused(window.drop_events.refused)
+    booth.switcher.on_switch(window.drop_events.switched)
     return window

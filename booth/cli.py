@@ -47,6 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--size", metavar="WxH", help="program size, e.g. 1280x720 (max 1920x1080 @ 60 fps)")
     parser.add_argument("--fps", type=float, metavar="N", help="program frame rate")
+    parser.add_argument("--data-dir", type=Path, metavar="DIR", help="session logs (default: user data folder)")
+    parser.add_argument("--resume", action="store_true", help="resume an open session without asking")
+    parser.add_argument("--new-session", action="store_true", help="start a new session even if one is open")
+    parser.add_argument("--rehearsal", action="store_true", help="log this run as a rehearsal, not a live drop")
+    parser.add_argument("--metrics-port", type=int, metavar="N", help="serve Prometheus metrics on 127.0.0.1:N")
+    parser.add_argument("--shop-port", type=int, metavar="N", help="accept shop sales (POST /sale) on 127.0.0.1:N")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in SUBCOMMANDS.items():

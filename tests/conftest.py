@@ -15,6 +15,8 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
+from booth.devices.sources import SourceError
+
 
 @pytest.fixture(autouse=True)
 def no_leaked_threads() -> Iterator[None]:
@@ -34,21 +36,37 @@ def no_leaked_threads() -> Iterator[None]:
 
 
 class SolidSource:
-    """A camera at the device seam: solid colour frames at a fixed rate (paced by capture)."""
+    """A camera at the device seam: solid colour frames at a fixed rate (paced by capture).
+
+    A 64×64 block in the top-right corner blinks between black and grey, so the picture keeps
+    changing the way a real camera's does (a never-changing feed is judged frozen); the rest of
+    the frame is flat, which lets tests compare the overlay pixel for pixel.
+    """
 
     live = False
 
-    def __init__(self, size: tuple[int, int] = (640, 360), fps: float = 30.0, bgr=(90, 90, 90)) -> None:
-        self.label = "test:solid"
+    def __init__(
+        self, size: tuple[int, int] = (640, 360), fps: float = 30.0, bgr=(90, 90, 90), label: str = "test:solid"
+    ) -> None:
+        self.label = label
         self.nominal_fps = fps
         self._frame = np.empty((size[1], size[0], 3), np.uint8)
         self._frame[:] = bgr
 
+        self.frames = 0
+        self.unplugged = threading.Event()
+
     def open(self) -> None:
-        pass
+        if self.unplugged.is_set():
+            raise SourceError(f"{self.label}: no such device (unplugged by the test)")
 
     def read(self):
-        return self._frame.copy()
+        if self.unplugged.is_set():
+            raise SourceError(f"{self.label}: unplugged by the test")
+        frame = self._frame.copy()
+        frame[:64, -64:] = 128 if self.frames % 2 else 0
+        self.frames += 1
+        return frame
 
     def close(self) -> None:
         pass

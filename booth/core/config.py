@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from booth.core.drop import DropSpec, Sku
+from booth.core.failover import FailoverSettings
 from booth.core.health.settings import HealthConfig, parse_health
+from booth.core.output import OutputConfig, parse_output  # [output]: ingests, recording, clips (issue 4)
 from booth.core.overlay import Corner
 from booth.core.source_spec import SourceSpec, SpecError, parse_source_spec
 
@@ -47,6 +49,10 @@ class BoothConfig:
     secondary: SourceSpec | None = None
     path: Path | None = None  # where it was read from; None for the demo drop
     health: HealthConfig = field(default_factory=HealthConfig)  # [health]: probes, thresholds, mic
+    output: OutputConfig = field(default_factory=OutputConfig)  # [output]: ingests, recording, clips
+    slate_text: str = "Back in a moment"  # shown, under the overlay, when no source has pictures
+    slate_image: Path | None = None
+    failover: FailoverSettings = field(default_factory=FailoverSettings)
 
     @property
     def is_demo(self) -> bool:
@@ -181,12 +187,39 @@ def parse_config(raw: dict[str, Any], where: str, path: Path | None = None) -> B
     primary = _source(sources_t, "primary", "demo:")
     secondary_text = sources_t.string("secondary", "")
     secondary = _source(sources_t, "secondary", None) if secondary_text else None
+    if secondary is not None and secondary.raw == primary.raw:
+        raise sources_t.fail("secondary", "is the same source as the primary; a backup must be another camera or feed")
+    slate_text = sources_t.string("slate_text", "Back in a moment")
+    slate_image_text = sources_t.string("slate_image", "")
+    slate_image = None
+    if slate_image_text:
+        slate_image = (path.parent if path else Path.cwd()) / Path(slate_image_text).expanduser()
+        if not slate_image.is_file():
+            raise sources_t.fail("slate_image", f"file not found: {slate_image}")
     sources_t.finish()
 
+    failover = _parse_failover(root.table("failover"))
+
     health = parse_health(root.table("health"))
+    output = parse_output(root.table("output"))  # issue 4
 
     root.finish()
-    return BoothConfig(drop, corner, ProgramConfig(width, height, fps), primary, secondary, path, health)
+    return BoothConfig(
+        drop, corner, ProgramConfig(width, height, fps), primary, secondary, path, health,
+        slate_text=slate_text, slate_image=slate_image, failover=failover, output=output,
+    )  # fmt: skip
+
+
+def _parse_failover(t: _Table) -> FailoverSettings:
+    defaults = FailoverSettings()
+    settings = FailoverSettings(
+        stall_frames=t.number("stall_frames", defaults.stall_frames, 2, 120),
+        frozen_window_s=t.number("frozen_seconds", defaults.frozen_window_s, 0.3, 10),
+        trickle_ratio=t.number("trickle_ratio", defaults.trickle_ratio, 0.05, 0.95),
+        dwell_s=t.number("return_after_seconds", defaults.dwell_s, 0, 600),
+    )
+    t.finish()
+    return settings
 
 
 def _source(table: _Table, key: str, default: str | None) -> SourceSpec:

@@ -12,8 +12,10 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from booth.core.failover import Observation
 from booth.core.frames import SourceFrame
 from booth.core.source_state import SourceState, SourceStatus
+from booth.devices.imaging import picture_change, picture_sample
 from booth.devices.sources import FrameSource, SourceError
 from booth.services.frame_slot import FrameSlot
 
@@ -21,14 +23,31 @@ log = logging.getLogger(__name__)
 
 BACKOFF_S = (0.5, 1.0, 2.0, 4.0, 8.0, 10.0)
 JOIN_TIMEOUT_S = 3.0
+HISTORY = 256  # frame times and picture changes kept for the watchdog (> 2 s at 60 fps)
+
+
+def default_retry_delay(failures: int) -> float:
+    return BACKOFF_S[min(failures, len(BACKOFF_S) - 1)]
 
 
 class CaptureService:
-    def __init__(self, role: str, source: FrameSource, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        role: str,
+        source: FrameSource,
+        clock: Callable[[], float] = time.monotonic,
+        retry_delay: Callable[[int], float] = default_retry_delay,
+        make_source: Callable[[], FrameSource] | None = None,
+    ) -> None:
         self.role = role
         self.source = source
         self.slot: FrameSlot[SourceFrame] = FrameSlot()
         self._clock = clock
+        self._retry_delay = retry_delay
+        self._make_source = make_source  # a fresh instance when a hung reader is abandoned
+        self._generation = 0
+        self._abandoned: list[threading.Thread] = []
+        self.abandoned_readers = 0
         self._stop = threading.Event()
         self._wake = threading.Event()  # "reconnect now"
         self._lock = threading.Lock()
@@ -39,7 +58,9 @@ class CaptureService:
         self._reconnects = 0
         self._last_frame_at: float | None = None
         self._next_attempt_at: float | None = None
-        self._recent: deque[float] = deque(maxlen=240)
+        self._recent: deque[float] = deque(maxlen=HISTORY)
+        self._changes: deque[tuple[float, float]] = deque(maxlen=HISTORY)
+        self._live_since: float | None = None
         self._frames_since_open = 0
 
     # -- control ----------------------------------------------------------------------------
@@ -47,7 +68,9 @@ class CaptureService:
     def start(self) -> None:
         # Daemon so a read stuck inside a device library can never hold the process open;
         # stop() still joins it with a timeout.
-        self._thread = threading.Thread(target=self._run, name=f"booth-capture-{self.role}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, args=(self._generation, self.source), name=f"booth-capture-{self.role}", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
@@ -56,6 +79,8 @@ class CaptureService:
         thread = self._thread
         if thread is None:
             return
+        for old in self._abandoned:
+            old.join(0.5)  # decoder processes were killed, so these return; in-process ones may not
         thread.join(JOIN_TIMEOUT_S)
         if thread.is_alive():
             # A zombie reader: stuck in a device call. Closing the source from here kills a
@@ -70,6 +95,37 @@ class CaptureService:
 
     def reconnect_now(self) -> None:
         self._wake.set()
+
+    def abandon_reader(self, why: str) -> None:
+        """Replace a reader stuck inside a device call (judged from outside by the watchdog).
+
+        A decoder process is killed; an in-process read cannot be interrupted, so its thread
+        is left behind (it is a daemon and publishes nothing more) and a fresh one starts.
+        """
+        log.warning("capture %s: abandoning a hung reader (%s)", self.role, why)
+        old = self.source
+        with self._lock:
+            self._generation += 1
+            self.abandoned_readers += 1
+            self._reconnects += 1
+            self._state, self._message = SourceState.RECONNECTING, f"reader hung ({why}); reopening"
+        try:
+            old.close()
+        except Exception:
+            log.exception("closing the hung %s source failed", self.role)
+        if self._make_source is not None:
+            self.source = self._make_source()
+        if self._thread is not None:
+            self._abandoned.append(self._thread)
+        self.start()
+
+    def observe(self) -> Observation:
+        """What the watchdog needs, read from outside the reading thread."""
+        with self._lock:
+            return Observation(
+                self._state, self._message, self.source.nominal_fps, self._last_frame_at,
+                tuple(self._recent), tuple(self._changes), self._live_since,
+            )  # fmt: skip
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -86,51 +142,56 @@ class CaptureService:
 
     # -- the thread ---------------------------------------------------------------------------
 
-    def _set(self, state: SourceState, message: str = "", next_attempt_at: float | None = None) -> None:
+    def _set(self, generation: int, state: SourceState, message: str = "", next_at: float | None = None) -> None:
         with self._lock:
-            self._state, self._message, self._next_attempt_at = state, message, next_attempt_at
+            if generation == self._generation:
+                self._state, self._message, self._next_attempt_at = state, message, next_at
 
-    def _run(self) -> None:
+    def _current(self, generation: int) -> bool:
+        return generation == self._generation and not self._stop.is_set()
+
+    def _run(self, generation: int, source: FrameSource) -> None:
         failures = 0
-        while not self._stop.is_set():
+        while self._current(generation):
             try:
-                self._set(SourceState.STARTING if failures == 0 else SourceState.RECONNECTING, self._message)
-                self.source.open()
-                self._read_loop()
+                opening = SourceState.STARTING if failures == 0 else SourceState.RECONNECTING
+                self._set(generation, opening, self._message)
+                source.open()
+                self._read_loop(generation, source)
             except SourceError as exc:
                 message = str(exc)
             except Exception as exc:  # a device library bug must not kill the thread silently
                 log.exception("capture %s crashed", self.role)
-                message = f"{self.source.label}: unexpected error ({exc.__class__.__name__}: {exc})"
+                message = f"{source.label}: unexpected error ({exc.__class__.__name__}: {exc})"
             else:
                 message = ""
             finally:
                 try:
-                    self.source.close()
+                    source.close()
                 except Exception:
                     log.exception("closing %s failed", self.role)
-            if self._stop.is_set():
+            if not self._current(generation):
                 break
             if self._frames_since_open > 0:
                 failures = 0  # it was delivering before it failed: start the backoff over
-            delay = BACKOFF_S[min(failures, len(BACKOFF_S) - 1)]
+            delay = self._retry_delay(failures)
             failures += 1
             with self._lock:
                 self._reconnects += 1
+                self._live_since = None
             log.warning("%s source down: %s; retrying in %.1f s", self.role, message, delay)
-            self._set(SourceState.DOWN, message, self._clock() + delay)
+            self._set(generation, SourceState.DOWN, message, self._clock() + delay)
             self._wake.wait(delay)
             self._wake.clear()
-            self._set(SourceState.RECONNECTING, message)
-        self._set(SourceState.DOWN, "stopped")
+        self._set(generation, SourceState.DOWN, "stopped")
 
-    def _read_loop(self) -> None:
-        source = self.source
+    def _read_loop(self, generation: int, source: FrameSource) -> None:
         paced = not source.live
         interval = 1.0 / max(1.0, source.nominal_fps)
         next_due = self._clock()
         self._frames_since_open = 0
-        while not self._stop.is_set():
+        previous = None
+        while self._current(generation):
             if paced:
                 delay = next_due - self._clock()
                 if delay > 0 and self._stop.wait(delay):
@@ -139,12 +200,20 @@ class CaptureService:
                 next_due = max(next_due + interval, self._clock() - interval)
             pixels = source.read()
             now = self._clock()
+            sample = picture_sample(pixels)
+            change = picture_change(previous, sample)
+            previous = sample
             with self._lock:
+                if generation != self._generation:
+                    return  # abandoned while blocked in read(): publish nothing
                 seq = self._frames
                 self._frames += 1
                 self._last_frame_at = now
                 self._recent.append(now)
+                if change >= 0:
+                    self._changes.append((now, change))
                 if self._state is not SourceState.LIVE:
                     self._state, self._message, self._next_attempt_at = SourceState.LIVE, "", None
+                    self._live_since = now
             self._frames_since_open += 1
             self.slot.put(SourceFrame(pixels, seq, now))

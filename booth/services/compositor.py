@@ -77,8 +77,9 @@ class Compositor:
         program: ProgramConfig,
         sources: ActiveSource,
         overlay: Callable[[], OverlayModel],
-        slate_text: str = "Waiting for the camera…",
+        slate_text: str = "Back in a moment",
         clock: Callable[[], float] = time.monotonic,
+        slate_picture: Pixels | None = None,
     ) -> None:
         self.program = program
         self.output: FrameSlot[ProgramFrame] = FrameSlot()
@@ -86,7 +87,10 @@ class Compositor:
         self._overlay = overlay
         self._clock = clock
         self._renderer = OverlayRenderer(program.size)
-        self._slate = render_slate(program.size, slate_text)
+        self._slate = (
+            to_program(slate_picture, *program.size) if slate_picture is not None
+            else render_slate(program.size, slate_text)
+        )  # fmt: skip
         self._listeners: list[Callable[[ProgramFrame], None]] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

@@ -8,6 +8,7 @@ from PySide6.QtCore import QObject, Signal
 
 from booth.core.drop import Refusal
 from booth.core.events import DropEvent
+from booth.core.failover import Switch
 from booth.core.frames import ProgramFrame
 
 
@@ -30,8 +31,18 @@ class FrameNotifier(QObject):
 
 
 class DropEvents(QObject):
+    """Drop events, refusals, program cuts and warnings from service threads, onto the GUI thread."""
+
     event_applied = Signal(object)  # DropEvent
     action_refused = Signal(object)  # Refusal
+    program_switched = Signal(object)  # Switch
+    warned = Signal(str)
+
+    def switched(self, switch: Switch) -> None:
+        self.program_switched.emit(switch)
+
+    def warn(self, text: str) -> None:
+        self.warned.emit(text)
 
     def applied(self, event: DropEvent) -> None:
         self.event_applied.emit(event)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QPushButton,
     QSpinBox,
     QTableWidget,
@@ -16,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from booth.store.recovery import OpenSessionInfo
 from booth.ui.keymap import keymap_rows
 
 
@@ -100,3 +104,18 @@ class KeyMapDialog(QDialog):
         layout.addWidget(close)
         self.table = table
         self.resize(760, 640)
+
+
+def ask_resume(info: OpenSessionInfo) -> bool:
+    """Before the main window: resume the drop a crash left open, or start a new one?"""
+    started = time.strftime("%a %H:%M", time.localtime(info.started_wall))
+    box = QMessageBox()
+    box.setWindowTitle("Booth")
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setText(f"The {info.kind} \u201c{info.title}\u201d (started {started}, {info.events} events) was not closed.")
+    box.setInformativeText("Resume it with the same stock and deadline, or start a new session?")
+    resume = box.addButton("Resume", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton("Start new", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(resume)
+    box.exec()
+    return box.clickedButton() is resume

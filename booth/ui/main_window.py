@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QDockWidget,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -26,7 +28,9 @@ from booth.core.events import (
     TimerExtended,
     TimerStarted,
 )
+from booth.core.failover import Lock, Switch
 from booth.core.frames import ProgramFrame
+from booth.core.health.snapshot import HealthSnapshot
 from booth.core.overlay import format_clock
 from booth.core.source_state import SourceState, SourceStatus
 from booth.services.compositor import CompositorStats
@@ -34,8 +38,10 @@ from booth.services.drop_controller import DropController
 from booth.services.frame_slot import FrameSlot
 from booth.ui.bridge import DropEvents, FrameNotifier
 from booth.ui.dialogs import AdjustStockDialog, ConfirmDialog, KeyMapDialog
+from booth.ui.health_panel import HealthPanel, HostAlertLine
 from booth.ui.keymap import BINDINGS
 from booth.ui.program_view import ProgramView
+from booth.ui.source_panel import SourcePanel
 from booth.ui.theme import PALETTE
 
 EXTEND_SECONDS = 30
@@ -59,6 +65,18 @@ _STATE_COLOURS = {
 }
 
 
+class SourceControl(Protocol):
+    """What the window needs from the switcher."""
+
+    @property
+    def on_program(self) -> str: ...
+    @property
+    def lock(self) -> Lock: ...
+    def set_lock(self, lock: Lock) -> None: ...
+    def reconnect_now(self) -> None: ...
+    def statuses(self) -> list[SourceStatus]: ...
+
+
 class MainWindow(QMainWindow):
     def __init__(
         self,
@@ -66,8 +84,9 @@ class MainWindow(QMainWindow):
         program: FrameSlot[ProgramFrame],
         notifier: FrameNotifier,
         program_stats: Callable[[], CompositorStats],
-        source_statuses: Callable[[], Sequence[SourceStatus]],
+        sources: SourceControl,
         standing_problems: Callable[[], Sequence[str]] = list,
+        health: Callable[[], HealthSnapshot] | None = None,
         title: str = "Booth",
     ) -> None:
         super().__init__()
@@ -76,8 +95,9 @@ class MainWindow(QMainWindow):
         self._program = program
         self._notifier = notifier
         self._program_stats = program_stats
-        self._source_statuses = source_statuses
+        self._sources = sources
         self._standing_problems = standing_problems
+        self._health = health
         self._dialog: AdjustStockDialog | ConfirmDialog | KeyMapDialog | None = None
 
         self.view = ProgramView()
@@ -87,6 +107,17 @@ class MainWindow(QMainWindow):
         self.status = QLabel("")
         self.status.setObjectName("status")
         self.status.setTextFormat(Qt.TextFormat.RichText)
+        self.source_panel = SourcePanel([s.role for s in sources.statuses()])
+        self.source_panel.lock_requested.connect(self._on_source_panel_lock_requested)
+        self.source_panel.reconnect_requested.connect(self.reconnect)
+        self.alert_line = HostAlertLine()
+        self.health_panel = HealthPanel()
+        self.health_dock = QDockWidget("Rig health", self)
+        self.health_dock.setObjectName("health")
+        self.health_dock.setWidget(self.health_panel)
+        self.health_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.health_dock)
+        self.health_dock.hide()
 
         self.sell_button = self._button("SELL  +1", self.sell, "sell")
         self.undo_button = self._button("UNDO LAST SALE", self.undo)
@@ -94,6 +125,7 @@ class MainWindow(QMainWindow):
         self.extend_button = self._button(f"+{EXTEND_SECONDS} s", self.extend)
         self.adjust_button = self._button("ADJUST STOCK", self.adjust)
         self.keys_button = self._button("KEYS  (F1)", self.show_keys)
+        self.health_button = self._button("RIG HEALTH  (H)", self.toggle_health)
         self.sku_buttons: dict[str, QPushButton] = {}
 
         side = QVBoxLayout()
@@ -111,6 +143,7 @@ class MainWindow(QMainWindow):
         side.addLayout(timer_row)
         side.addWidget(self.adjust_button)
         side.addStretch(1)
+        side.addWidget(self.health_button)
         side.addWidget(self.keys_button)
         side_widget = QWidget()
         side_widget.setLayout(side)
@@ -121,6 +154,8 @@ class MainWindow(QMainWindow):
         top.addWidget(side_widget)
         outer = QVBoxLayout()
         outer.addLayout(top, 1)
+        outer.addWidget(self.source_panel)
+        outer.addWidget(self.alert_line)
         outer.addWidget(self.message)
         outer.addWidget(self.status)
         central = QWidget()
@@ -131,6 +166,8 @@ class MainWindow(QMainWindow):
         self.drop_events = DropEvents()
         self.drop_events.event_applied.connect(self._on_drop_event_applied)
         self.drop_events.action_refused.connect(self._on_drop_action_refused)
+        self.drop_events.program_switched.connect(self._on_drop_events_program_switched)
+        self.drop_events.warned.connect(lambda text: self.show_message(text, "warn"))
         notifier.frame_ready.connect(self._on_notifier_frame_ready)
 
         self._status_timer = QTimer(self)
@@ -203,6 +240,25 @@ class MainWindow(QMainWindow):
         self._controller.feature_next()
         self.refresh()
 
+    def reconnect(self) -> None:
+        self._sources.reconnect_now()
+        self.show_message("Reconnecting every source that is not live…", "info")
+
+    def cycle_lock(self) -> None:
+        order = [Lock.AUTO, Lock.SECONDARY, Lock.PRIMARY]
+        self._set_lock(order[(order.index(self._sources.lock) + 1) % len(order)])
+
+    def _on_source_panel_lock_requested(self, lock: Lock) -> None:
+        self._set_lock(lock)
+
+    def _set_lock(self, lock: Lock) -> None:
+        self._sources.set_lock(lock)
+        self.show_message(f"Sources: {lock.value}.", "warn" if lock is not Lock.AUTO else "info")
+        self.refresh()
+
+    def toggle_health(self) -> None:
+        self.health_dock.setVisible(not self.health_dock.isVisible())
+
     def show_keys(self) -> None:
         self._ask(KeyMapDialog(self), lambda _d: None)
 
@@ -256,7 +312,7 @@ class MainWindow(QMainWindow):
         problems = list(self._standing_problems())
         problems += [
             f"{s.role.capitalize()} source {s.state.value}: {s.message}"
-            for s in self._source_statuses()
+            for s in self._sources.statuses()
             if s.message and s.state.value in ("down", "reconnecting", "stalled", "frozen")
         ]
         text, severity = (problems[-1], "error") if problems else (READY_HINT, "info")
@@ -290,6 +346,11 @@ class MainWindow(QMainWindow):
                 self.show_message(f"Offer ended ({why}). Sales are closed.", "warn")
         self.refresh()
 
+    def _on_drop_events_program_switched(self, switch: Switch) -> None:
+        where = "the slate" if switch.to_source == "slate" else f"the {switch.to_source}"
+        self.show_message(f"Cut to {where}: {switch.reason}.", "warn")
+        self.refresh()
+
     def _on_notifier_frame_ready(self) -> None:
         self._notifier.taken()
         _seq, frame = self._program.latest()
@@ -321,17 +382,24 @@ class MainWindow(QMainWindow):
             }[view.phase]
         )
         self.extend_button.setEnabled(view.phase is not Phase.READY)
-        self.status.setText(self._status_html(view.phase, view.remaining_s))
+        statuses = self._sources.statuses()
+        self.source_panel.update_sources(statuses, self._sources.on_program, self._sources.lock)
+        self.status.setText(self._status_html(view.phase, view.remaining_s, statuses))
+        if self._health is not None:
+            snapshot = self._health()
+            self.alert_line.set_snapshot(snapshot)
+            if self.health_dock.isVisible():
+                self.health_panel.set_snapshot(snapshot)
         if not self._message_timer.isActive():
             self._show_standing()
 
-    def _status_html(self, phase: Phase, remaining: float) -> str:
+    def _status_html(self, phase: Phase, remaining: float, statuses: Sequence[SourceStatus]) -> str:
         stats = self._program_stats()
         parts = [
             f"PROGRAM {stats.fps:4.1f} fps · compose {stats.compose_ms_p95:.1f} ms p95",
             f"offer {phase.value.upper()} {format_clock(remaining)}",
         ]
-        for s in self._source_statuses():
+        for s in statuses:
             colour = _STATE_COLOURS[s.state]
             detail = f"{s.fps:.0f} fps" if s.state is SourceState.LIVE else (s.message or s.state.value)
             parts.append(

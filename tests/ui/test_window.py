@@ -40,9 +40,14 @@ def booth_window(qtbot):
 
 
 def reference_frame(source: SolidSource, model: OverlayModel) -> np.ndarray:
+    """The bottom half of the program frame this model must produce (the overlay's half)."""
     pixels = to_program(source.read(), *SIZE)
     OverlayRenderer(SIZE).burn(pixels, model)
-    return pixels
+    return pixels[SIZE[1] // 2 :]
+
+
+def overlay_half(frame) -> np.ndarray:
+    return frame.pixels[SIZE[1] // 2 :]
 
 
 def program_after(qtbot, booth):
@@ -60,12 +65,12 @@ def expected_model(left: int, colour=(255, 255, 255)) -> OverlayModel:
 def test_space_sells_one_and_the_program_frame_shows_the_new_count(qtbot, booth_window):
     booth, window, source = booth_window
     before = program_after(qtbot, booth)
-    assert np.array_equal(before.pixels, reference_frame(source, expected_model(12)))
+    assert np.array_equal(overlay_half(before), reference_frame(source, expected_model(12)))
     qtbot.keyClick(window, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: booth.controller.view().sku("tee").left == 11, timeout=3000)
     after = program_after(qtbot, booth)
-    assert np.array_equal(after.pixels, reference_frame(source, expected_model(11)))
-    assert not np.array_equal(after.pixels, before.pixels)
+    assert np.array_equal(overlay_half(after), reference_frame(source, expected_model(11)))
+    assert not np.array_equal(overlay_half(after), overlay_half(before))
     assert "11 left" in window.sku_buttons["tee"].text()
     assert "Sold 1 × TEE / BLACK: 11 left." in window.message.text()
 
@@ -97,7 +102,7 @@ def test_adjusting_stock_asks_first_and_cancel_changes_nothing(qtbot, booth_wind
     qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: booth.controller.view().sku("tee").left == 7, timeout=3000)
     frame = program_after(qtbot, booth)
-    assert np.array_equal(frame.pixels, reference_frame(source, expected_model(7, AMBER)))
+    assert np.array_equal(overlay_half(frame), reference_frame(source, expected_model(7, AMBER)))
 
 
 def test_timer_key_starts_then_ending_asks_and_closes_sales(qtbot, booth_window):
@@ -146,6 +151,9 @@ def test_preview_shows_the_program_frame_itself_and_status_names_fps_and_sources
     assert window.view.frame.source == "primary"
     qtbot.waitUntil(lambda: "PROGRAM" in window.status.text() and "LIVE" in window.status.text(), timeout=3000)
     assert "fps" in window.status.text() and "test:solid" in window.status.text()
+    _name, state, figures, program = window.source_panel.rows["primary"]
+    assert "LIVE" in state.text() and "ON PROGRAM" in program.text()
+    assert "fps" in figures.text() and "last frame" in figures.text() and "reconnects 0" in figures.text()
 
 
 def test_a_broken_config_runs_the_demo_drop_and_says_why(qtbot, tmp_path):

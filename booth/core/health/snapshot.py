@@ -51,3 +51,24 @@ def empty_snapshot(now: float = 0.0, wall: float = 0.0) -> HealthSnapshot:
         mic=MicStatus(MicState.OPENING, detail="not started"),
         alerts=(),
     )
+
+
+def health_samples(snapshot: HealthSnapshot, program_fps: float) -> dict[str, float]:
+    """The figures the session log keeps (metric names from booth.store.kinds.HEALTH_METRICS)."""
+    samples: dict[str, float] = {"program_fps": program_fps}
+    power = snapshot.power
+    if power.percent is not None:
+        samples["battery_pct"] = power.percent
+    if power.forecast_min is not None:
+        samples["battery_min_left"] = power.forecast_min
+    rtts = [e.srtt_s for e in snapshot.endpoints if e.srtt_s is not None]
+    if rtts:
+        samples["rtt_ms"] = max(rtts) * 1000
+    losses = [e.loss_percent for e in snapshot.endpoints if e.loss_percent is not None]
+    if losses:
+        samples["loss_pct"] = max(losses)
+    if snapshot.system is not None and snapshot.system.cpu_percent is not None:
+        samples["cpu_pct"] = snapshot.system.cpu_percent
+    if snapshot.disk is not None and snapshot.disk.free_bytes is not None:
+        samples["disk_free_gb"] = snapshot.disk.free_bytes / 1e9
+    return samples

@@ -1,0 +1,100 @@
+"""Source health at a glance: state, fps, last-frame age, reconnects, which one is on program.
+
+The host lock (automatic / stay on secondary / force primary) and "reconnect now" sit on the
+same strip, so a producer can take over from automation with one touch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QWidget
+
+from booth.core.failover import SLATE, Lock
+from booth.core.source_state import SourceState, SourceStatus
+from booth.ui.theme import PALETTE
+
+STATE_COLOURS = {
+    SourceState.LIVE: PALETTE.green,
+    SourceState.STARTING: PALETTE.muted,
+    SourceState.RECONNECTING: PALETTE.amber,
+    SourceState.STALLED: PALETTE.amber,
+    SourceState.FROZEN: PALETTE.amber,
+    SourceState.DOWN: PALETTE.red,
+}
+
+
+def describe(status: SourceStatus) -> str:
+    """One line of figures for a source."""
+    age = "—" if status.last_frame_age_s is None else f"{status.last_frame_age_s * 1000:.0f} ms"
+    parts = [f"{status.fps:.0f} fps", f"last frame {age}", f"reconnects {status.reconnects}"]
+    if status.next_attempt_in_s is not None and status.state is not SourceState.LIVE:
+        parts.append(f"next try in {status.next_attempt_in_s:.1f} s")
+    return " · ".join(parts)
+
+
+class SourcePanel(QWidget):
+    lock_requested = Signal(object)  # Lock
+    reconnect_requested = Signal()
+
+    def __init__(self, roles: Sequence[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("sources")
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 4, 0, 4)
+        grid.setHorizontalSpacing(14)
+        self.rows: dict[str, tuple[QLabel, QLabel, QLabel, QLabel]] = {}
+        for row, role in enumerate(roles):
+            name, state, figures, program = QLabel(role.upper()), QLabel(), QLabel(), QLabel()
+            name.setStyleSheet("font-weight: 700;")
+            state.setMinimumWidth(130)
+            figures.setObjectName("status")
+            program.setMinimumWidth(130)
+            for col, widget in enumerate((name, state, figures, program)):
+                grid.addWidget(widget, row, col)
+            self.rows[role] = (name, state, figures, program)
+        self.slate_label = QLabel("")
+        grid.addWidget(self.slate_label, len(roles), 0, 1, 4)
+        grid.setColumnStretch(2, 1)
+
+        buttons = QHBoxLayout()
+        self.lock_buttons: dict[Lock, QPushButton] = {}
+        labels = {Lock.AUTO: "AUTO", Lock.SECONDARY: "STAY ON SECONDARY", Lock.PRIMARY: "FORCE PRIMARY"}
+        for lock, text in labels.items():
+            button = QPushButton(text)
+            button.setCheckable(True)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.setStyleSheet("min-height: 40px; font-size: 16px;")
+            button.clicked.connect(lambda _c=False, lock=lock: self.lock_requested.emit(lock))
+            buttons.addWidget(button)
+            self.lock_buttons[lock] = button
+        if len(roles) < 2:
+            self.lock_buttons[Lock.SECONDARY].setEnabled(False)
+        self.reconnect_button = QPushButton("RECONNECT NOW")
+        self.reconnect_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.reconnect_button.setStyleSheet("min-height: 40px; font-size: 16px;")
+        self.reconnect_button.clicked.connect(lambda _c=False: self.reconnect_requested.emit())
+        buttons.addWidget(self.reconnect_button)
+        grid.addLayout(buttons, 0, 4, max(1, len(roles)), 1)
+
+    def update_sources(self, statuses: Sequence[SourceStatus], on_program: str, lock: Lock) -> None:
+        for status in statuses:
+            _name, state, figures, program = self.rows[status.role]
+            colour = STATE_COLOURS[status.state]
+            text = status.state.value.upper()
+            if status.message:
+                text += f": {status.message}"
+            state.setText(f"<span style='color:{colour}; font-weight:700'>{_escape(text)}</span>")
+            state.setToolTip(status.label)
+            figures.setText(f"{_escape(status.label)} · {describe(status)}")
+            program.setText("● ON PROGRAM" if status.role == on_program else "")
+            program.setStyleSheet(f"color: {PALETTE.red}; font-weight: 800;" if status.role == on_program else "")
+        self.slate_label.setText("● SLATE ON PROGRAM: no source has pictures" if on_program == SLATE else "")
+        self.slate_label.setStyleSheet(f"color: {PALETTE.red}; font-weight: 800;")
+        for key, button in self.lock_buttons.items():
+            button.setChecked(key is lock)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,81 @@
+"""Failover as the host sees it: the cut, its reason, the source strip, the lock and the slate."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from booth.app import build_booth, build_window
+from booth.core.config import ProgramConfig, demo_config
+from booth.core.failover import FailoverSettings, Lock
+from tests.conftest import SolidSource
+
+SIZE = (640, 360)
+
+
+@pytest.fixture
+def two_cameras(qtbot):
+    base = demo_config()
+    config = type(base)(drop=base.drop, program=ProgramConfig(*SIZE, 30), failover=FailoverSettings(dwell_s=0.5))
+    primary = SolidSource(SIZE, bgr=(90, 90, 90), label="test:phone")
+    secondary = SolidSource(SIZE, bgr=(30, 120, 30), label="test:laptop-cam")
+    booth = build_booth(config, source=primary, secondary_source=secondary)
+    window = build_window(booth)
+    qtbot.addWidget(window)
+    booth.start()
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=3000)
+    qtbot.waitUntil(lambda: booth.switcher.statuses()[0].state.value == "live", timeout=5000)
+    yield booth, window, primary, secondary
+    window.close()
+    booth.stop()
+
+
+def latest_program(booth):
+    return booth.compositor.output.latest()[1]
+
+
+def test_unplugged_primary_cuts_to_the_secondary_with_the_reason_on_screen(qtbot, two_cameras):
+    booth, window, primary, _ = two_cameras
+    primary.unplugged.set()
+    qtbot.waitUntil(lambda: latest_program(booth).source == "secondary", timeout=5000)
+    frame = latest_program(booth)
+    assert tuple(frame.pixels[100, 300, :3]) == (30, 120, 30)  # the laptop camera's picture…
+    assert frame.pixels[200:, :320].max() == 255  # …with the overlay still burned in
+    qtbot.waitUntil(lambda: "Cut to the secondary" in window.message.text(), timeout=3000)
+    assert "primary down" in window.message.text() and "unplugged by the test" in window.message.text()
+    qtbot.waitUntil(lambda: "ON PROGRAM" in window.source_panel.rows["secondary"][3].text(), timeout=3000)
+    assert "DOWN" in window.source_panel.rows["primary"][1].text()
+    assert "next try in" in window.source_panel.rows["primary"][2].text()
+
+
+def test_the_primary_returns_after_the_dwell_and_the_lock_keeps_the_secondary(qtbot, two_cameras):
+    booth, window, primary, _ = two_cameras
+    qtbot.mouseClick(window.source_panel.lock_buttons[Lock.SECONDARY], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: latest_program(booth).source == "secondary", timeout=3000)
+    assert window.source_panel.lock_buttons[Lock.SECONDARY].isChecked()
+    qtbot.keyClick(window, Qt.Key.Key_L)  # stay on secondary → force primary
+    assert booth.switcher.lock is Lock.PRIMARY
+    qtbot.waitUntil(lambda: latest_program(booth).source == "primary", timeout=3000)
+    qtbot.keyClick(window, Qt.Key.Key_L)  # → automatic
+    assert booth.switcher.lock is Lock.AUTO
+    primary.unplugged.set()
+    qtbot.waitUntil(lambda: latest_program(booth).source == "secondary", timeout=5000)
+    primary.unplugged.clear()
+    qtbot.keyClick(window, Qt.Key.Key_F5)  # reconnect now instead of waiting for the backoff
+    qtbot.waitUntil(lambda: latest_program(booth).source == "primary", timeout=8000)
+    reasons = [s.reason for s in booth.switcher.switches]
+    assert any("healthy for" in r and "back to the primary" in r for r in reasons)
+
+
+def test_both_cameras_gone_shows_the_slate_with_the_overlay(qtbot, two_cameras):
+    booth, window, primary, secondary = two_cameras
+    primary.unplugged.set()
+    secondary.unplugged.set()
+    qtbot.waitUntil(lambda: latest_program(booth).source == "slate", timeout=8000)
+    frame = latest_program(booth)
+    assert frame.pixels[200:, :320].max() == 255  # "50 LEFT" is still on the program
+    qtbot.waitUntil(lambda: "SLATE ON PROGRAM" in window.source_panel.slate_label.text(), timeout=3000)
+    qtbot.keyClick(window, Qt.Key.Key_Space)  # and the drop goes on
+    qtbot.waitUntil(lambda: booth.controller.view().units_sold == 1, timeout=3000)
