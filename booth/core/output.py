@@ -143,28 +143,36 @@ def parse_output(table: _Table) -> OutputConfig:
 
 # -- failures in words ------------------------------------------------------------------------
 
+CLOSED = "closed the connection"
 _FAILURE_PATTERNS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("connection refused",), "refused the connection (nothing listening on that port)"),
     (
         ("401", "403", "unauthorized", "forbidden", "badname", "rejected", "authentication", "bad passphrase",
-         "access denied", "not authorized"),
+         "access denied", "not authorized", "incorrect passphrase", "wrong passphrase"),
         "rejected the stream (check the stream key / passphrase)",
     ),
     (("name or service not known", "failed to resolve", "temporary failure in name resolution",
       "no address associated"), "host name not found (check the URL and the network)"),
     (("network is unreachable", "no route to host"), "network unreachable (check the network)"),
     (("timed out", "timeout", "connection timed out"), "did not answer in time"),
-    (("connection reset", "broken pipe", "end of file", "i/o error", "input/output error"),
-     "closed the connection"),
+    (("connection to srt://",), "no SRT listener answered (check host, port and that the ingest is up)"),
+    (("connection reset", "broken pipe", "end of file", "i/o error", "input/output error"), CLOSED),
     (("protocol not found",), "protocol not supported by this ffmpeg"),
 )  # fmt: skip
 
 
-def describe_failure(stderr_tail: str, exit_code: int | None) -> str:
-    """An ffmpeg pusher's last words → a short reason (URLs in it are redacted)."""
+def describe_failure(stderr_tail: str, exit_code: int | None, was_live_s: float = 0.0) -> str:
+    """An ffmpeg pusher's last words → a short reason (URLs in it are redacted).
+
+    `was_live_s`: how long bytes were moving before it ended. An ingest that hangs up at once
+    is, on the platforms we know, refusing the stream key (nginx-rtmp `deny publish`,
+    `on_publish` 403 and YouTube all just close the connection).
+    """
     text = stderr_tail.lower()
     for needles, reason in _FAILURE_PATTERNS:
         if any(n in text for n in needles):
+            if reason == CLOSED and was_live_s < 1.0:
+                return "closed the connection as soon as we started (wrong or expired stream key?)"
             return reason
     last = redact_text(stderr_tail.strip().splitlines()[-1]) if stderr_tail.strip() else ""
     code = f"exit code {exit_code}" if exit_code is not None else "no exit code"

@@ -41,7 +41,7 @@ def pusher_command(target: IngestTarget, ffmpeg: str) -> list[str]:
     return [
         ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "warning", "-nostats",
         "-progress", "pipe:2", "-stats_period", "0.25",
-        "-fflags", "+nobuffer", "-probesize", "256000", "-analyzeduration", "1000000",
+        "-probesize", "256000", "-analyzeduration", "1000000",
         "-f", "mpegts", "-i", "pipe:0",
         "-map", "0:v:0", "-map", "0:a:0?", "-c", "copy",
         *out,

@@ -256,6 +256,7 @@ class IngestRun:
         self._total = 0
         self.started_at = clock()
         self.progressed_at: float | None = None
+        self._first_progress: float | None = None
         self.dropped_chunks = 0
 
     def start(self, seed: list[Chunk]) -> None:
@@ -313,6 +314,8 @@ class IngestRun:
                     if key == "total_size" and value.isdigit() and int(value) > self._total:
                         self._total = int(value)
                         self.progressed_at = self._clock()
+                        if self._first_progress is None:
+                            self._first_progress = self.progressed_at
                     continue
                 if line:
                     shown = redact_text(line)
@@ -323,7 +326,8 @@ class IngestRun:
         code = self.pusher.exit_code()
         if code is not None and self._threads and self._threads[1].is_alive():
             self._threads[1].join(0.5)  # let its last words arrive before judging them
-        reason = describe_failure("\n".join(self._tail), code) if code is not None else ""
+        live_s = (self.progressed_at - self._first_progress) if self._first_progress and self.progressed_at else 0.0
+        reason = describe_failure("\n".join(self._tail), code, live_s) if code is not None else ""
         return PushReport(self.started_at, self.progressed_at, code is not None, reason)
 
     def stop(self) -> None:
