@@ -124,7 +124,8 @@ class FfmpegSource:
             self._stderr.seek(0)
             lines = [ln for ln in self._stderr.read().decode(errors="replace").splitlines() if ln.strip()]
             tail = lines[-1] if lines else ""
-        text = tail or "the stream ended"
+        # ffmpeg starts its lines with the URL; the label already names the source.
+        text = tail.removeprefix(f"{self._url}: ") or "the stream ended"
         return redact_text(text)
 
     def close(self) -> None:

@@ -56,7 +56,7 @@ class HostAlertLine(QLabel):
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
         self.setWordWrap(True)  # the whole sentence, number included, beats a clipped one
-        self.setMinimumHeight(56)
+        self.setMinimumHeight(44)
         self._severity: Severity | None = None
         self._show(None, 0)
 
@@ -78,8 +78,8 @@ class HostAlertLine(QLabel):
             self._severity = severity
             bg, fg = SEVERITY_COLOURS[severity]
             self.setStyleSheet(
-                f"QLabel#hostAlert {{ background: {bg}; color: {fg}; font-size: 28px; font-weight: 800; "
-                f"padding: 8px 16px; border-radius: 8px; }}"
+                f"QLabel#hostAlert {{ background: {bg}; color: {fg}; font-size: 22px; font-weight: 800; "
+                f"padding: 4px 12px; border-radius: 8px; }}"
             )
 
 

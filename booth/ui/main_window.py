@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -107,6 +108,7 @@ class MainWindow(QMainWindow):
         self.status = QLabel("")
         self.status.setObjectName("status")
         self.status.setTextFormat(Qt.TextFormat.RichText)
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.source_panel = SourcePanel([s.role for s in sources.statuses()])
         self.source_panel.lock_requested.connect(self._on_source_panel_lock_requested)
         self.source_panel.reconnect_requested.connect(self.reconnect)
@@ -124,17 +126,20 @@ class MainWindow(QMainWindow):
         self.timer_button = self._button("START TIMER", self.start_or_end)
         self.extend_button = self._button(f"+{EXTEND_SECONDS} s", self.extend)
         self.adjust_button = self._button("ADJUST STOCK", self.adjust)
-        self.keys_button = self._button("KEYS  (F1)", self.show_keys)
-        self.health_button = self._button("RIG HEALTH  (H)", self.toggle_health)
+        self.keys_button = self._button("KEYS (F1)", self.show_keys)
+        self.health_button = self._button("HEALTH (H)", self.toggle_health)
         self.sku_buttons: dict[str, QPushButton] = {}
 
         side = QVBoxLayout()
-        side.setSpacing(10)
-        for sku in controller.spec.skus:
+        side.setSpacing(8)
+        chips = QGridLayout()
+        columns = 1 if len(controller.spec.skus) <= 3 else 2  # keep the column short on a 768-px laptop
+        for index, sku in enumerate(controller.spec.skus):
             button = self._button(sku.name, lambda sku_id=sku.id: self._feature(sku_id), "sku")
             self.sku_buttons[sku.id] = button
-            side.addWidget(button)
-        side.addSpacing(6)
+            chips.addWidget(button, index // columns, index % columns)
+        side.addLayout(chips)
+        side.addSpacing(4)
         side.addWidget(self.sell_button)
         side.addWidget(self.undo_button)
         timer_row = QGridLayout()
@@ -143,8 +148,10 @@ class MainWindow(QMainWindow):
         side.addLayout(timer_row)
         side.addWidget(self.adjust_button)
         side.addStretch(1)
-        side.addWidget(self.health_button)
-        side.addWidget(self.keys_button)
+        help_row = QGridLayout()
+        help_row.addWidget(self.health_button, 0, 0)
+        help_row.addWidget(self.keys_button, 0, 1)
+        side.addLayout(help_row)
         side_widget = QWidget()
         side_widget.setLayout(side)
         side_widget.setFixedWidth(360)
@@ -153,6 +160,8 @@ class MainWindow(QMainWindow):
         top.addWidget(self.view, 1)
         top.addWidget(side_widget)
         outer = QVBoxLayout()
+        outer.setSpacing(4)
+        outer.setContentsMargins(8, 8, 8, 6)
         outer.addLayout(top, 1)
         outer.addWidget(self.source_panel)
         outer.addWidget(self.alert_line)
@@ -401,7 +410,8 @@ class MainWindow(QMainWindow):
         ]
         for s in statuses:
             colour = _STATE_COLOURS[s.state]
-            detail = f"{s.fps:.0f} fps" if s.state is SourceState.LIVE else (s.message or s.state.value)
+            reason = s.message.removeprefix(f"{s.label}: ")
+            detail = f"{s.fps:.0f} fps" if s.state is SourceState.LIVE else (reason or s.state.value)
             parts.append(
                 f"{s.role} <span style='color:{colour}'>{s.state.value.upper()}</span> {s.label} · {detail}"
             )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
 from booth.core.failover import SLATE, Lock
 from booth.core.source_state import SourceState, SourceStatus
@@ -48,32 +48,39 @@ class SourcePanel(QWidget):
         for row, role in enumerate(roles):
             name, state, figures, program = QLabel(role.upper()), QLabel(), QLabel(), QLabel()
             name.setStyleSheet("font-weight: 700;")
-            state.setMinimumWidth(130)
             figures.setObjectName("status")
             program.setMinimumWidth(130)
+            for label in (state, figures):
+                # Long reasons must never widen the window: they are cut, the tooltip has them whole.
+                label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+                label.setMinimumWidth(120)
             for col, widget in enumerate((name, state, figures, program)):
                 grid.addWidget(widget, row, col)
             self.rows[role] = (name, state, figures, program)
         self.slate_label = QLabel("")
+        self.slate_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         grid.addWidget(self.slate_label, len(roles), 0, 1, 4)
-        grid.setColumnStretch(2, 1)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(2, 2)
 
         buttons = QHBoxLayout()
         self.lock_buttons: dict[Lock, QPushButton] = {}
-        labels = {Lock.AUTO: "AUTO", Lock.SECONDARY: "STAY ON SECONDARY", Lock.PRIMARY: "FORCE PRIMARY"}
+        labels = {Lock.AUTO: "AUTO", Lock.SECONDARY: "HOLD 2ND", Lock.PRIMARY: "FORCE 1ST"}
         for lock, text in labels.items():
             button = QPushButton(text)
             button.setCheckable(True)
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            button.setStyleSheet("min-height: 40px; font-size: 16px;")
+            button.setStyleSheet("min-height: 40px; font-size: 16px; padding: 4px 10px;")
+            button.setToolTip(f"Sources: {lock.value}")
             button.clicked.connect(lambda _c=False, lock=lock: self.lock_requested.emit(lock))
             buttons.addWidget(button)
             self.lock_buttons[lock] = button
         if len(roles) < 2:
             self.lock_buttons[Lock.SECONDARY].setEnabled(False)
-        self.reconnect_button = QPushButton("RECONNECT NOW")
+        self.reconnect_button = QPushButton("RECONNECT")
         self.reconnect_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.reconnect_button.setStyleSheet("min-height: 40px; font-size: 16px;")
+        self.reconnect_button.setStyleSheet("min-height: 40px; font-size: 16px; padding: 4px 10px;")
+        self.reconnect_button.setToolTip("Reconnect every source that is not live, now (F5)")
         self.reconnect_button.clicked.connect(lambda _c=False: self.reconnect_requested.emit())
         buttons.addWidget(self.reconnect_button)
         grid.addLayout(buttons, 0, 4, max(1, len(roles)), 1)
@@ -83,10 +90,10 @@ class SourcePanel(QWidget):
             _name, state, figures, program = self.rows[status.role]
             colour = STATE_COLOURS[status.state]
             text = status.state.value.upper()
-            if status.message:
-                text += f": {status.message}"
-            state.setText(f"<span style='color:{colour}; font-weight:700'>{_escape(text)}</span>")
-            state.setToolTip(status.label)
+            if status.message:  # the label is on the same row already: don't say it twice
+                text += f": {status.message.removeprefix(f'{status.label}: ')}"
+            state.setText(f"<span style='color:{colour}; font-weight:700'>{_escape(_short(text))}</span>")
+            state.setToolTip(text)
             figures.setText(f"{_escape(status.label)} · {describe(status)}")
             program.setText("● ON PROGRAM" if status.role == on_program else "")
             program.setStyleSheet(f"color: {PALETTE.red}; font-weight: 800;" if status.role == on_program else "")
@@ -94,6 +101,10 @@ class SourcePanel(QWidget):
         self.slate_label.setStyleSheet(f"color: {PALETTE.red}; font-weight: 800;")
         for key, button in self.lock_buttons.items():
             button.setChecked(key is lock)
+
+
+def _short(text: str, limit: int = 48) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _escape(text: str) -> str:

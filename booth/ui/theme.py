@@ -28,15 +28,15 @@ def stylesheet(p: Palette = PALETTE) -> str:
     QWidget {{ background: {p.window}; color: {p.text}; font-size: 18px; }}
     QPushButton {{
         background: {p.neutral}; color: {p.text}; border: none; border-radius: 10px;
-        padding: 12px 16px; font-size: 22px; font-weight: 600; min-height: 64px;
+        padding: 8px 14px; font-size: 21px; font-weight: 600; min-height: 46px;
     }}
     QPushButton:pressed {{ background: {p.neutral_pressed}; }}
     QPushButton:disabled {{ color: #5d656c; }}
-    QPushButton#sell {{ background: {p.sell}; font-size: 34px; font-weight: 800; min-height: 132px; }}
+    QPushButton#sell {{ background: {p.sell}; font-size: 34px; font-weight: 800; min-height: 96px; }}
     QPushButton#sell:pressed {{ background: {p.sell_pressed}; }}
-    QPushButton#sku {{ font-size: 18px; min-height: 52px; text-align: left; }}
+    QPushButton#sku {{ font-size: 18px; min-height: 40px; text-align: left; }}
     QPushButton#sku[featured="true"] {{ border: 3px solid {p.text}; }}
-    QLabel#message {{ font-size: 24px; font-weight: 700; padding: 6px 10px; border-radius: 8px; }}
+    QLabel#message {{ font-size: 22px; font-weight: 700; padding: 4px 10px; border-radius: 8px; }}
     QLabel#message[severity="warn"] {{ background: {p.amber}; color: #111; }}
     QLabel#message[severity="error"] {{ background: {p.red}; color: #fff; }}
     QLabel#message[severity="info"] {{ background: {p.panel}; color: {p.text}; }}

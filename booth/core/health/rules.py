@@ -147,7 +147,7 @@ class HealthRules:
             prev = self._cpu_smoothed
             self._cpu_smoothed = s.cpu_percent if prev is None else prev + 0.3 * (s.cpu_percent - prev)
         level = self._cpu.update(self._cpu_smoothed, now)
-        put("cpu", level, f"CPU {s.cpu_percent or 0:.0f} %: video may stutter")
+        put("cpu", level, f"CPU {self._cpu_smoothed or 0:.0f} %: video may stutter")  # the figure judged
         level = self._memory.update(s.memory_percent, now)
         free = format_bytes(s.memory_available_bytes) if s.memory_available_bytes is not None else "?"
         put("memory", level, f"Memory {s.memory_percent or 0:.0f} % used: {free} free")
