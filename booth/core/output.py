@@ -21,10 +21,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from booth.core.drop import DropView, StockLevel
-from booth.core.redact import redact_text, redact_url
+from booth.core.redact import mask, redact_text, redact_url
 
 if TYPE_CHECKING:
     from booth.core.config import _Table
@@ -53,6 +53,18 @@ class IngestTarget:
         return redact_url(self.url)
 
 
+def _shown(url: str) -> str:
+    """redact_url, plus a lone RTMP path part (a key given without its application)."""
+    shown = redact_url(url)
+    try:
+        parts = urlsplit(shown)
+    except ValueError:
+        return mask(url)
+    if parts.scheme.lower() in ("rtmp", "rtmps") and parts.path.count("/") == 1 and len(parts.path) > 1:
+        return urlunsplit(parts._replace(path="/" + mask(parts.path[1:])))
+    return shown
+
+
 def parse_ingest_url(text: str, name: str = "primary") -> IngestTarget:
     """Check an ingest URL before any process touches it; the error is a sentence for the host."""
     url = text.strip()
@@ -60,23 +72,23 @@ def parse_ingest_url(text: str, name: str = "primary") -> IngestTarget:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise IngestUrlError(f"the {name} ingest URL is malformed ({exc}): {redact_url(url)}") from None
+        raise IngestUrlError(f"the {name} ingest URL is malformed ({exc}): {_shown(url)}") from None
     scheme = parts.scheme.lower()
     if scheme not in INGEST_SCHEMES:
         shown = f"{scheme}://" if scheme else "no scheme"
         raise IngestUrlError(
-            f"the {name} ingest URL must start with rtmp://, rtmps:// or srt:// ({shown} given): {redact_url(url)}"
+            f"the {name} ingest URL must start with rtmp://, rtmps:// or srt:// ({shown} given): {_shown(url)}"
         )
     if not parts.hostname:
-        raise IngestUrlError(f"the {name} ingest URL has no host name: {redact_url(url)}")
+        raise IngestUrlError(f"the {name} ingest URL has no host name: {_shown(url)}")
     if any(c.isspace() for c in url):
-        raise IngestUrlError(f"the {name} ingest URL contains spaces: {redact_url(url)}")
+        raise IngestUrlError(f"the {name} ingest URL contains spaces: {_shown(url)}")
     if scheme == "srt" and port is None:
-        raise IngestUrlError(f"an srt:// ingest needs a port, e.g. srt://host:9000: {redact_url(url)}")
+        raise IngestUrlError(f"an srt:// ingest needs a port, e.g. srt://host:9000: {_shown(url)}")
     if scheme in ("rtmp", "rtmps") and parts.path.strip("/").count("/") < 1:
         raise IngestUrlError(
             f"the {name} RTMP ingest URL needs an application and a stream key, "
-            f"e.g. rtmp://host/live/KEY: {redact_url(url)}"
+            f"e.g. rtmp://host/live/KEY: {_shown(url)}"
         )
     return IngestTarget(name, url)
 
@@ -288,7 +300,7 @@ class IngestPolicy:
                     ingest.attempts = 0
         # the active one died: move to the other one if it is running or due sooner
         active = self._ingests[self.active]
-        if not active.running and self.has_backup:
+        if not active.running and active.attempts > 0 and self.has_backup:
             other_name = "backup" if self.active == "primary" else "primary"
             other = self._ingests[other_name]
             if other.running or other.next_try <= active.next_try:
