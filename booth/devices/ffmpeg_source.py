@@ -54,7 +54,10 @@ def decoder_command(url: str, size: tuple[int, int]) -> list[str]:
     return [
         ffmpeg_path(), "-hide_banner", "-nostdin", "-loglevel", "error",
         *low_latency, *proto, "-i", url,
-        "-an", "-sn", "-dn", "-vf", scale, "-fps_mode", "passthrough",
+        # Passthrough keeps every decoded frame; the input's time base (not 1/fps) keeps two
+        # frames that arrive closer than a frame interval (a jittery phone) from colliding
+        # on one output timestamp, which the rawvideo muxer rejects, dropping the frame.
+        "-an", "-sn", "-dn", "-vf", scale, "-fps_mode", "passthrough", "-enc_time_base", "-1",
         "-f", "rawvideo", "-pix_fmt", "bgr24", "pipe:1",
     ]  # fmt: skip
 
@@ -71,6 +74,7 @@ class FfmpegSource:
         self._proc: subprocess.Popen[bytes] | None = None
         self._stderr: tempfile._TemporaryFileWrapper[bytes] | None = None
         self._got_first = False
+        self._stderr_at_last_frame = 0  # what ffmpeg said before the last good picture is old news
         is_listener = "mode=listener" in url or "listen=1" in url
         self._first_timeout = SRT_LISTENER_TIMEOUT_S if is_listener else FIRST_FRAME_TIMEOUT_S
 
@@ -90,6 +94,7 @@ class FfmpegSource:
             bufsize=0,
         )
         self._got_first = False
+        self._stderr_at_last_frame = 0
 
     def read(self) -> Pixels:
         proc = self._proc
@@ -112,6 +117,8 @@ class FfmpegSource:
                 raise SourceError(f"{self.label}: {self._ended_reason()}")
             got += n
         self._got_first = True
+        if self._stderr is not None:
+            self._stderr_at_last_frame = os.fstat(self._stderr.fileno()).st_size
         return frame
 
     def _ended_reason(self) -> str:
@@ -121,7 +128,7 @@ class FfmpegSource:
                 proc.wait(timeout=1.0)
         tail = ""
         if self._stderr is not None:
-            self._stderr.seek(0)
+            self._stderr.seek(self._stderr_at_last_frame)
             lines = [ln for ln in self._stderr.read().decode(errors="replace").splitlines() if ln.strip()]
             tail = lines[-1] if lines else ""
         # ffmpeg starts its lines with the URL; the label already names the source.
