@@ -30,8 +30,6 @@ from booth.devices.sources import SourceError, open_source
 
 log = logging.getLogger(__name__)
 
-_SOURCE_PORTS = {"rtmp": 1935, "rtmps": 443, "rtsp": 554, "http": 80, "https": 443, "tcp": None}
-_UDP_SCHEMES = ("srt", "udp")
 CPU_WINDOW_S = 0.5
 
 
