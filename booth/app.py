@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from booth.core.clock import Clock, SystemClock
 from booth.core.config import BoothConfig, ConfigError, demo_config, load_config, parse_size, with_overrides
 from booth.core.drop import Phase
-from booth.core.failover import Lock, Switch, reconnect_delay
+from booth.core.failover import Lock, reconnect_delay
 from booth.core.health.alerts import AlertChange, Severity
 from booth.core.health.snapshot import HealthSnapshot, health_samples
 from booth.core.overlay import OverlayModel, overlay_for
@@ -32,11 +32,13 @@ from booth.services.drop_controller import DropController, Journal
 from booth.services.drop_session import DropSession, start_drop_session
 from booth.services.health_monitors import HealthMonitor
 from booth.services.metrics import MetricsServer, MetricsSources, start_metrics_server
+from booth.services.program_gaps import ProgramCut, ProgramGapMeter
 from booth.services.shop_webhook import ShopWebhook
 from booth.services.switcher import Switcher
 from booth.store import kinds
 from booth.store.db import StoreError
 from booth.store.recovery import OpenSessionInfo, peek_open_session
+from booth.store.session_log import SessionLog
 
 log = logging.getLogger(__name__)
 
@@ -249,15 +251,26 @@ def start_rig(args: argparse.Namespace, booth: Booth, session: DropSession | Non
 
 
 def record_rig_events(booth: Booth, health: HealthMonitor, session: DropSession) -> None:
-    """Source switches, alerts and downsampled health go into the session log, for the report."""
-    session_log = session.log
+    """Program cuts, alerts and downsampled health go into the session log, for the report."""
+    record_program_cuts(booth, session.log)
+    record_health(booth, health, session.log)
 
-    def switched(switch: Switch) -> None:
+
+def record_program_cuts(booth: Booth, session_log: SessionLog) -> None:
+    def cut(program_cut: ProgramCut) -> None:
+        # The switcher decided why; the program frames say how long viewers waited.
+        reason = next(
+            (s.reason for s in reversed(booth.switcher.switches) if s.to_source == program_cut.to_source), ""
+        )
         session_log.record(kinds.SOURCE_SWITCH, {
-            "from": switch.from_source, "to": switch.to_source, "reason": switch.reason,
-            "automatic": booth.switcher.lock is Lock.AUTO, "gap_ms": None,
+            "from": program_cut.from_source, "to": program_cut.to_source, "reason": reason,
+            "automatic": booth.switcher.lock is Lock.AUTO, "gap_ms": program_cut.gap_ms,
         })  # fmt: skip
 
+    booth.compositor.subscribe(ProgramGapMeter(cut))
+
+
+def record_health(booth: Booth, health: HealthMonitor, session_log: SessionLog) -> None:
     def alerted(change: AlertChange) -> None:
         if change.alert.severity is not Severity.OK:
             session_log.record(kinds.ALERT, {
@@ -273,7 +286,6 @@ def record_rig_events(booth: Booth, health: HealthMonitor, session: DropSession)
         for metric, value in health_samples(snapshot, booth.compositor.stats().fps).items():
             session_log.sample(metric, value)
 
-    booth.switcher.on_switch(switched)
     health.add_alert_listener(alerted)
     health.add_snapshot_listener(sampled)
 

@@ -79,3 +79,32 @@ def test_both_cameras_gone_shows_the_slate_with_the_overlay(qtbot, two_cameras):
     qtbot.waitUntil(lambda: "SLATE ON PROGRAM" in window.source_panel.slate_label.text(), timeout=3000)
     qtbot.keyClick(window, Qt.Key.Key_Space)  # and the drop goes on
     qtbot.waitUntil(lambda: booth.controller.view().units_sold == 1, timeout=3000)
+
+
+def test_each_cut_is_logged_with_its_reason_and_the_gap_viewers_saw(qtbot, tmp_path):
+    from booth.app import record_program_cuts
+    from booth.services.drop_session import start_drop_session
+    from booth.store.reader import SessionReader
+
+    base = demo_config()
+    config = type(base)(drop=base.drop, program=ProgramConfig(*SIZE, 30))
+    session = start_drop_session(tmp_path, config)
+    primary = SolidSource(SIZE, label="test:phone")
+    booth = build_booth(config, controller=session.controller, source=primary,
+                        secondary_source=SolidSource(SIZE, bgr=(30, 120, 30)))  # fmt: skip
+    record_program_cuts(booth, session.log)
+    booth.start()
+    try:
+        qtbot.waitUntil(lambda: booth.switcher.statuses()[0].state.value == "live", timeout=5000)
+        primary.unplugged.set()
+        qtbot.waitUntil(lambda: latest_program(booth).source == "secondary", timeout=5000)
+        qtbot.waitUntil(lambda: session.log.flush(), timeout=5000)
+    finally:
+        booth.stop()
+        session.close()
+    with SessionReader(tmp_path / "booth.sqlite3") as reader:
+        cuts = [e.payload for e in reader.events(reader.session().id) if e.kind == "source_switch"]
+    assert len(cuts) == 1
+    assert (cuts[0]["from"], cuts[0]["to"], cuts[0]["automatic"]) == ("primary", "secondary", True)
+    assert cuts[0]["reason"].startswith("primary down: test:phone: unplugged by the test")
+    assert cuts[0]["gap_ms"] > 0
