@@ -27,11 +27,11 @@ from booth.devices.imaging import load_picture
 from booth.devices.sources import FrameSource, open_source
 from booth.services.capture import CaptureService
 from booth.services.compositor import Compositor
-from booth.services.drop_clock import DropClock
 from booth.services.drop_controller import DropController, Journal
 from booth.services.drop_session import DropSession, start_drop_session
 from booth.services.health_monitors import HealthMonitor
 from booth.services.metrics import MetricsServer, MetricsSources, start_metrics_server
+from booth.services.periodic import Periodic
 from booth.services.program_gaps import ProgramCut, ProgramGapMeter
 from booth.services.shop_webhook import ShopWebhook
 from booth.services.switcher import Switcher
@@ -52,7 +52,7 @@ class Booth:
     captures: list[CaptureService]
     switcher: Switcher
     compositor: Compositor
-    drop_clock: DropClock
+    drop_clock: Periodic  # closes the offer at its deadline, screen or not
     problems: list[str] = field(default_factory=list)  # standing problems to show the host
 
     def overlay_model(self) -> OverlayModel:
@@ -120,7 +120,8 @@ def build_booth(
         slate_text=config.slate_text, slate_picture=slate_picture,
     )  # fmt: skip
     captures = [primary] + ([secondary] if secondary else [])
-    booth = Booth(config, controller, captures, switcher, compositor, DropClock(controller), problems)
+    drop_clock = Periodic("booth-drop-clock", 0.1, controller.tick)
+    booth = Booth(config, controller, captures, switcher, compositor, drop_clock, problems)
     return booth
 
 

@@ -39,7 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from booth.core.config import ConfigError, demo_config, load_config
     from booth.core.drop import Phase
-    from booth.services.drop_session import Ticker, start_drop_session
+    from booth.services.drop_session import start_drop_session
+    from booth.services.periodic import Periodic
     from booth.services.shop_webhook import ShopWebhook
     from booth.store.db import StoreError
 
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         session.close("webhook failed")
         sys.stderr.write(f"booth serve: cannot listen on {args.shop_host}:{args.shop_port} ({exc.strerror or exc}).\n")
         return 2
-    ticker = Ticker(controller).start()
+    ticker = Periodic("booth-drop-tick", 0.25, controller.tick).start()
 
     stop = threading.Event()
     reason = {"why": "signal"}
@@ -91,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         log.info("stopping (%s)", reason["why"])
         webhook.close()
-        ticker.close()
+        ticker.stop()
         session.close(reason["why"])
     return 0
 

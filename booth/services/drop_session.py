@@ -17,7 +17,6 @@ the offer has ended the session is closed and the next start begins a new one.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,29 +82,3 @@ def start_drop_session(
             {s.id: s.left for s in view.skus},
         )
     return DropSession(controller, opened, watch)
-
-
-class Ticker:
-    """Calls `controller.tick()` on a `booth-drop-tick` thread so the offer ends on time without a GUI."""
-
-    def __init__(self, controller: DropController, interval_s: float = 0.25) -> None:
-        self._controller = controller
-        self._interval_s = interval_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="booth-drop-tick", daemon=True)
-
-    def start(self) -> Ticker:
-        self._thread.start()
-        return self
-
-    def close(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval_s):
-            try:
-                self._controller.tick()
-            except Exception:
-                log.exception("drop tick failed; still ticking")

@@ -28,6 +28,7 @@ from booth.core.frames import SourceFrame
 from booth.core.source_state import SourceState, SourceStatus
 from booth.services.capture import CaptureService
 from booth.services.frame_slot import FrameSlot
+from booth.services.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +52,7 @@ class Switcher:
         self._on_program = PRIMARY
         self._listeners: list[Callable[[Switch], None]] = []
         self.switches: deque[Switch] = deque(maxlen=200)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._ticker = Periodic("booth-switcher", TICK_S, self.evaluate)
 
     # -- for the compositor -------------------------------------------------------------------
 
@@ -105,21 +105,10 @@ class Switcher:
     # -- the thread ---------------------------------------------------------------------------
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="booth-switcher", daemon=True)
-        self._thread.start()
+        self._ticker.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(2.0)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.wait(TICK_S):
-            try:
-                self.evaluate()
-            except Exception:
-                log.exception("switcher tick failed")
+        self._ticker.stop()
 
     def evaluate(self) -> None:
         now = self._clock()
