@@ -25,6 +25,7 @@ import os
 import struct
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass
 from fractions import Fraction
@@ -85,6 +86,7 @@ class EncoderProcess:
         self._shm: shared_memory.SharedMemory | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._view: Pixels | None = None
+        self._write_lock = threading.Lock()  # frames and microphone audio share the pipe
 
     @property
     def pid(self) -> int | None:
@@ -114,7 +116,8 @@ class EncoderProcess:
     def _write(self, data: bytes) -> None:
         assert self._proc is not None and self._proc.stdin is not None
         try:
-            self._proc.stdin.write(data)
+            with self._write_lock:
+                self._proc.stdin.write(data)
         except (BrokenPipeError, ValueError, OSError) as exc:
             raise EncoderDied(f"the encoder process is gone ({exc})") from None
 

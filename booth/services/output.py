@@ -18,6 +18,7 @@ processes, so a stalled ingest or a full disk never reaches the preview or the d
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -224,6 +225,14 @@ class OutputService:
             self._pending = frame
             self._frames_offered += 1
         self._frame_ready.set()
+
+    def push_audio(self, pcm: bytes) -> None:
+        """The microphone seam (issue 5): PCM s16le mono 48 kHz, in order, from one capture thread.
+        Without it the stream carries silence; gaps are filled with silence too."""
+        encoder = self._encoder
+        if encoder is not None and self._encoder_ready:
+            with contextlib.suppress(EncoderDied):  # the reader reports it
+                encoder.send_audio(pcm, 0.0)
 
     def clip(self, seconds: float | None = None) -> Future[ClipResult]:
         """Save the last `seconds` (default `clip_seconds`) as an MP4; the future resolves in ~1 s."""

@@ -163,3 +163,22 @@ def test_encoder_killed_mid_show_restarts(program_booth, make_output):
     wait_until(lambda: "Encoder stopped" in out.status().message, 10, "the encoder failure to be shown")
     sent = out.status().frames_sent
     wait_until(lambda: out.status().message == "" and out.status().frames_sent > sent + 30, 15, "the restart")
+
+
+def test_srt_ingest_receives_the_program(make_output, tmp_path):
+    from tests.senders import ffmpeg_sender, free_port
+
+    port = free_port()
+    received = tmp_path / "srt-received.ts"
+    url = f"srt://127.0.0.1:{port}?mode=listener&passphrase=sk_srt_passphrase1"
+    listener = ["-i", url, "-c", "copy", "-f", "mpegts", str(received)]
+    with ffmpeg_sender(*listener):
+        out = make_output(primary=f"srt://127.0.0.1:{port}?passphrase=sk_srt_passphrase1", recording_dir="")
+        out.start()
+        wait_until(lambda: out.status().state is OutputState.LIVE, 15, "live over SRT")
+        out.push_audio(bytes(48000 * 2 // 10))  # 100 ms from the microphone seam
+        wait_until(lambda: received.exists() and received.stat().st_size > 100_000, 15, "SRT bytes")
+        assert "sk_srt_passphrase1" not in out.status().ingest
+        out.stop()
+    info = probe_media(received)
+    assert (info.width, info.height) == SIZE and info.has_audio and info.video_frames > 30
