@@ -12,6 +12,7 @@ from typing import Any
 BENCHMARKS: dict[str, str] = {
     "pipeline": "booth.bench.pipeline",
     "store": "booth.bench.store",
+    "output": "booth.bench.output",
     "health": "booth.bench.health",
 }
 
