@@ -313,7 +313,14 @@ def run_gui(args: argparse.Namespace) -> int:
     booth = build_booth(config, controller=session.controller if session else None)
     booth.problems.extend(problems)
     rig = start_rig(args, booth, session)
-    window = build_window(booth, rig.health.latest)
+    on_viewers = None
+    if session is not None:
+        session_log = session.log
+
+        def on_viewers(count: int) -> None:
+            session_log.record(kinds.VIEWERS, {"count": count, "origin": "host"})
+
+    window = build_window(booth, rig.health.latest, on_viewers)
     if session is not None:
         session.log.add_warning_listener(window.drop_events.warn)  # writer-thread warnings onto the GUI
 
@@ -334,7 +341,11 @@ def run_gui(args: argparse.Namespace) -> int:
     return int(app.exec())
 
 
-def build_window(booth: Booth, health: Callable[[], HealthSnapshot] | None = None):  # type: ignore[no-untyped-def]
+def build_window(  # type: ignore[no-untyped-def]  # -> MainWindow, imported lazily
+    booth: Booth,
+    health: Callable[[], HealthSnapshot] | None = None,
+    on_viewers: Callable[[int], None] | None = None,
+):
     from booth.ui.bridge import FrameNotifier
     from booth.ui.main_window import MainWindow
 
@@ -347,6 +358,7 @@ def build_window(booth: Booth, health: Callable[[], HealthSnapshot] | None = Non
         booth.switcher,
         standing_problems=lambda: booth.problems,
         health=health,
+        on_viewers=on_viewers,
         title=f"Booth — {booth.config.drop.title}",
     )
     booth.compositor.subscribe(notifier.notify)

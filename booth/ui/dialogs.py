@@ -82,6 +82,37 @@ class AdjustStockDialog(QDialog):
         self.confirm_button.setEnabled(value != self.current)
 
 
+class ViewerCountDialog(QDialog):
+    """How many people are watching now (from the platform's dashboard): feeds the decision rate."""
+
+    def __init__(self, last: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Viewers")
+        self.setModal(True)
+        layout = QVBoxLayout(self)
+        title = QLabel("Viewers watching now:")
+        title.setStyleSheet("font-size: 24px;")
+        layout.addWidget(title)
+        self.spin = QSpinBox()
+        self.spin.setRange(0, 10_000_000)
+        self.spin.setValue(last)
+        self.spin.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(self.spin)
+        buttons = QHBoxLayout()
+        self.cancel_button = QPushButton("Cancel")
+        self.confirm_button = QPushButton("Record")
+        self.cancel_button.clicked.connect(self.reject)
+        self.confirm_button.clicked.connect(self.accept)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.confirm_button)
+        layout.addLayout(buttons)
+        self.spin.selectAll()
+
+    @property
+    def value(self) -> int:
+        return self.spin.value()
+
+
 class KeyMapDialog(QDialog):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

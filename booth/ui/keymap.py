@@ -19,6 +19,7 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("extend", ("E",), "Extend the offer by 30 s"),
     Binding("adjust", ("A",), "Adjust stock of the featured product (asks first)"),
     Binding("next_product", ("Tab",), "Feature the next product"),
+    Binding("enter_viewers", ("V",), "Enter the viewer count (for the report's decision rate)"),
     *(Binding(f"feature_{n}", (str(n),), f"Feature product {n}") for n in range(1, 10)),
     Binding("cycle_lock", ("L",), "Sources: automatic → stay on secondary → force primary"),
     Binding("reconnect", ("F5",), "Reconnect every source that is not live now"),

@@ -8,6 +8,7 @@ from typing import Protocol
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QDialog,
     QDockWidget,
     QGridLayout,
     QHBoxLayout,
@@ -38,7 +39,7 @@ from booth.services.compositor import CompositorStats
 from booth.services.drop_controller import DropController
 from booth.services.frame_slot import FrameSlot
 from booth.ui.bridge import DropEvents, FrameNotifier
-from booth.ui.dialogs import AdjustStockDialog, ConfirmDialog, KeyMapDialog
+from booth.ui.dialogs import AdjustStockDialog, ConfirmDialog, KeyMapDialog, ViewerCountDialog
 from booth.ui.health_panel import HealthPanel, HostAlertLine
 from booth.ui.keymap import BINDINGS
 from booth.ui.program_view import ProgramView
@@ -88,6 +89,7 @@ class MainWindow(QMainWindow):
         sources: SourceControl,
         standing_problems: Callable[[], Sequence[str]] = list,
         health: Callable[[], HealthSnapshot] | None = None,
+        on_viewers: Callable[[int], None] | None = None,
         title: str = "Booth",
     ) -> None:
         super().__init__()
@@ -99,7 +101,9 @@ class MainWindow(QMainWindow):
         self._sources = sources
         self._standing_problems = standing_problems
         self._health = health
-        self._dialog: AdjustStockDialog | ConfirmDialog | KeyMapDialog | None = None
+        self._on_viewers = on_viewers
+        self._viewers = 0
+        self._dialog: QDialog | None = None
 
         self.view = ProgramView()
         self.message = QLabel("")
@@ -245,6 +249,19 @@ class MainWindow(QMainWindow):
             lambda d: self._controller.adjust_stock(sku.id, d.value),
         )
 
+    def enter_viewers(self) -> None:
+        if self._on_viewers is None:
+            self.show_message("Viewer counts need the session log, which is not running.", "warn")
+            return
+
+        def record(dialog: ViewerCountDialog) -> None:
+            self._viewers = dialog.value
+            assert self._on_viewers is not None
+            self._on_viewers(dialog.value)
+            self.show_message(f"Viewers: {dialog.value} recorded.", "info")
+
+        self._ask(ViewerCountDialog(self._viewers, self), record)
+
     def next_product(self) -> None:
         self._controller.feature_next()
         self.refresh()
@@ -286,7 +303,7 @@ class MainWindow(QMainWindow):
         self._controller.feature(sku_id)
         self.refresh()
 
-    def _ask(self, dialog: AdjustStockDialog | ConfirmDialog | KeyMapDialog, on_accept: Callable) -> None:
+    def _ask(self, dialog: QDialog, on_accept: Callable) -> None:
         if self._dialog is not None:
             self._dialog.reject()
         self._dialog = dialog

@@ -189,3 +189,28 @@ def test_the_host_sees_the_config_problem_in_the_message_line(qtbot, tmp_path):
     finally:
         window.close()
         booth.stop()
+
+
+def test_v_records_the_viewer_count_for_the_decision_rate(qtbot):
+    from booth.ui.dialogs import ViewerCountDialog
+
+    config = type(demo_config())(drop=demo_config().drop, program=ProgramConfig(*SIZE, 30))
+    booth = build_booth(config, source=SolidSource(SIZE))
+    recorded: list[int] = []
+    window = build_window(booth, on_viewers=recorded.append)
+    qtbot.addWidget(window)
+    booth.start()
+    try:
+        window.show()
+        window.activateWindow()
+        qtbot.waitUntil(window.isActiveWindow, timeout=3000)
+        qtbot.keyClick(window, Qt.Key.Key_V)
+        dialog = window.findChild(ViewerCountDialog)
+        assert dialog is not None and dialog.isVisible()
+        dialog.spin.setValue(240)
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+        assert recorded == [240]
+        assert "Viewers: 240 recorded." in window.message.text()
+    finally:
+        window.close()
+        booth.stop()
