@@ -32,7 +32,11 @@ class FailoverSettings:
     min_stall_s: float = 0.15
     frozen_window_s: float = 0.8
     frozen_share: float = 0.85  # share of frame pairs in the window that did not change
-    still_change: float = 0.05  # mean absolute level change below which a pair counts as "identical"
+    # Mean absolute level change below which a pair counts as "identical". Measured on real
+    # streams (tests/failover): a frozen feed decodes to 0.000 (≤ 0.016 for refinement frames);
+    # a noisy still scene through x264 at its default quality (CRF 23, 720p) changes by a
+    # median 0.045 with a fifth of pairs ≤ 0.02 — 0.05 called it frozen and cut away.
+    still_change: float = 0.02
     trickle_window_s: float = 2.0
     trickle_ratio: float = 0.5  # below half the expected rate over the window = trickling
     dwell_s: float = 5.0  # healthy this long before automation returns to the primary
@@ -138,6 +142,8 @@ class FailoverPolicy:
         if current == PRIMARY:
             if primary_ok:
                 return PRIMARY, ""
+            if primary.state is SourceState.STARTING and (sec is None or sec.state is SourceState.STARTING):
+                return PRIMARY, ""  # nothing has opened yet: not a failure, and no cut to log (the slate shows)
             why = f"primary {primary.state.value}: {primary.reason}"
             if secondary_ok:
                 return SECONDARY, why

@@ -61,6 +61,16 @@ def test_identical_pictures_are_frozen_but_a_noisy_still_scene_is_not():
     assert judge(feed(times, noisy_still), times[-1] + 0.01, S).state is SourceState.LIVE
 
 
+def test_a_noisy_still_scene_through_a_constant_quality_encoder_is_not_frozen():
+    # recorded shape: x264 CRF 23 at 720p on a still scene with sensor noise, decoded, every 8th pixel
+    rng = random.Random(3)
+    times, _ = steady(3)
+    changes = [
+        rng.choice((0.004, 0.012, 0.018)) if i % 5 == 0 else rng.uniform(0.025, 0.09) for i in range(len(times) - 1)
+    ]
+    assert judge(feed(times, changes), times[-1] + 0.01, S).state is SourceState.LIVE
+
+
 def test_freeze_is_detected_within_one_second():
     times, changes = steady(4)
     freeze_at = 3.0
@@ -134,6 +144,15 @@ def test_both_down_shows_the_slate_and_the_first_source_back_wins():
     assert to_slate is not None and to_slate.to_source == SLATE and to_slate.reason == "both sources down"
     back = policy.decide(DOWN, LIVE, 2)
     assert back is not None and back.to_source == SECONDARY
+
+
+def test_nothing_opened_yet_is_not_a_cut():
+    starting = Verdict(SourceState.STARTING, "opening")
+    policy = FailoverPolicy(S)
+    assert policy.decide(starting, starting, 0.0) is None  # both still opening at start: no cut to the slate
+    assert FailoverPolicy(S, has_secondary=False).decide(starting, None, 0.0) is None
+    assert policy.decide(starting, LIVE, 0.1).to_source == SECONDARY  # the secondary has pictures first
+    assert FailoverPolicy(S).decide(starting, DOWN, 0.1).to_source == SLATE  # a real failure beside it
 
 
 def test_with_no_alternative_a_frozen_primary_stays_on_program():
