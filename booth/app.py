@@ -12,7 +12,10 @@ import os
 import signal
 import sys
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from booth.core.clock import Clock, SystemClock
 from booth.core.config import BoothConfig, ConfigError, demo_config, load_config, parse_size, with_overrides
@@ -20,6 +23,7 @@ from booth.core.drop import Phase
 from booth.core.failover import Lock, reconnect_delay
 from booth.core.health.alerts import AlertChange, Severity
 from booth.core.health.snapshot import HealthSnapshot, health_samples
+from booth.core.output import OutputStatus
 from booth.core.overlay import OverlayModel, overlay_for
 from booth.core.source_spec import SourceSpec, SpecError, parse_source_spec
 from booth.core.source_state import SourceStatus
@@ -31,14 +35,19 @@ from booth.services.drop_controller import DropController, Journal
 from booth.services.drop_session import DropSession, start_drop_session
 from booth.services.health_monitors import HealthMonitor
 from booth.services.metrics import MetricsServer, MetricsSources, start_metrics_server
+from booth.services.output import ClipResult, OutputService
 from booth.services.periodic import Periodic
 from booth.services.program_gaps import ProgramCut, ProgramGapMeter
 from booth.services.shop_webhook import ShopWebhook
 from booth.services.switcher import Switcher
 from booth.store import kinds
 from booth.store.db import StoreError
+from booth.store.paths import resolve_data_dir
 from booth.store.recovery import OpenSessionInfo, peek_open_session
 from booth.store.session_log import SessionLog
+
+if TYPE_CHECKING:
+    from booth.ui.main_window import OutputControl
 
 log = logging.getLogger(__name__)
 
@@ -181,10 +190,30 @@ class Rig:
 
     session: DropSession | None
     health: HealthMonitor
+    output: OutputService
     metrics: MetricsServer | None = None
     webhook: ShopWebhook | None = None
 
+    def clip(self, seconds: float | None = None) -> Future[ClipResult]:
+        """Save the last moments; the session log gets a record of every clip written."""
+        future = self.output.clip(seconds)
+        if self.session is not None:
+            session_log = self.session.log
+
+            def logged(done: Future[ClipResult]) -> None:
+                result = done.result() if done.exception() is None else None
+                if result is not None and result.ok:
+                    session_log.record(kinds.CLIP, {"path": str(result.path), "seconds": result.duration_s})
+
+            future.add_done_callback(logged)
+        return future
+
+    def status(self) -> OutputStatus:
+        return self.output.status()
+
     def stop(self) -> None:
+        """After booth.stop(): the picture has stopped, so the output can finish its files."""
+        self.output.stop()
         if self.webhook is not None:
             self.webhook.close()
         if self.metrics is not None:
@@ -221,8 +250,19 @@ def start_rig(args: argparse.Namespace, booth: Booth, session: DropSession | Non
         view = controller.view()
         return view.remaining_s if view.phase in (Phase.LIVE, Phase.LAST_CALL) else None
 
-    health = HealthMonitor.from_config(booth.config.health, drop_need_s=drop_need_s)
-    rig = Rig(session, health)
+    output = OutputService(
+        booth.config.output, booth.config.program, booth.compositor, base_dir=output_base_dir(args, booth.config)
+    )
+    output.watch_drop(controller)  # first sale, low-stock levels and sold out become moments to clip
+    booth.switcher.on_switch(lambda switch: output.mark(f"camera switch: {switch.reason}"))
+
+    def output_bitrate_bps() -> float:
+        return output.status().bitrate_kbps * 1000.0 or booth.config.health.output_bitrate_kbps * 1000.0
+
+    health = HealthMonitor.from_config(
+        booth.config.health, drop_need_s=drop_need_s, output_bitrate_bps=output_bitrate_bps
+    )
+    rig = Rig(session, health, output)
     if session is not None:
         record_rig_events(booth, health, session)
     if getattr(args, "metrics_port", None) is not None:
@@ -248,7 +288,15 @@ def start_rig(args: argparse.Namespace, booth: Booth, session: DropSession | Non
             except OSError as exc:
                 booth.problems.append(f"Shop webhook not started on port {args.shop_port}: {exc}")
     health.start()
+    output.start()
     return rig
+
+
+def output_base_dir(args: argparse.Namespace, config: BoothConfig) -> Path:
+    """Recordings sit next to the drop file; without one, in the data folder (never in the repo)."""
+    if config.path is not None:
+        return config.path.parent
+    return resolve_data_dir(getattr(args, "data_dir", None))
 
 
 def record_rig_events(booth: Booth, health: HealthMonitor, session: DropSession) -> None:
@@ -320,13 +368,13 @@ def run_gui(args: argparse.Namespace) -> int:
         def on_viewers(count: int) -> None:
             session_log.record(kinds.VIEWERS, {"count": count, "origin": "host"})
 
-    window = build_window(booth, rig.health.latest, on_viewers)
+    window = build_window(booth, rig.health.latest, on_viewers, rig)
     if session is not None:
         session.log.add_warning_listener(window.drop_events.warn)  # writer-thread warnings onto the GUI
 
     def shut_down() -> None:
-        booth.stop()
-        rig.stop()
+        booth.stop()  # the picture stops first …
+        rig.stop()  # … so the recording ends on the last frame, then the log closes
 
     app.aboutToQuit.connect(shut_down)
     signal.signal(signal.SIGINT, lambda *_: app.quit())  # Ctrl+C in the terminal quits cleanly
@@ -345,6 +393,7 @@ def build_window(  # type: ignore[no-untyped-def]  # -> MainWindow, imported laz
     booth: Booth,
     health: Callable[[], HealthSnapshot] | None = None,
     on_viewers: Callable[[int], None] | None = None,
+    output: OutputControl | None = None,
 ):
     from booth.ui.bridge import FrameNotifier
     from booth.ui.main_window import MainWindow
@@ -359,6 +408,7 @@ def build_window(  # type: ignore[no-untyped-def]  # -> MainWindow, imported laz
         standing_problems=lambda: booth.problems,
         health=health,
         on_viewers=on_viewers,
+        output=output,
         title=f"Booth — {booth.config.drop.title}",
     )
     booth.compositor.subscribe(notifier.notify)

@@ -37,6 +37,10 @@ class DropEvents(QObject):
     action_refused = Signal(object)  # Refusal
     program_switched = Signal(object)  # Switch
     warned = Signal(str)
+    clip_saved = Signal(object)  # ClipResult, or None when making it failed
+
+    def clipped(self, result: object) -> None:
+        self.clip_saved.emit(result)
 
     def switched(self, switch: Switch) -> None:
         self.program_switched.emit(switch)

@@ -18,6 +18,7 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("start_or_end", ("T",), "Start the timer / end the offer (asks first)"),
     Binding("extend", ("E",), "Extend the offer by 30 s"),
     Binding("adjust", ("A",), "Adjust stock of the featured product (asks first)"),
+    Binding("clip", ("C",), "Save the last 30 s of the program (overlay included) as an MP4"),
     Binding("next_product", ("Tab",), "Feature the next product"),
     Binding("enter_viewers", ("V",), "Enter the viewer count (for the report's decision rate)"),
     *(Binding(f"feature_{n}", (str(n),), f"Feature product {n}") for n in range(1, 10)),

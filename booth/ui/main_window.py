@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from typing import Protocol
 
 from PySide6.QtCore import Qt, QTimer
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QPushButton,
     QSizePolicy,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -33,15 +35,18 @@ from booth.core.events import (
 from booth.core.failover import Lock, Switch
 from booth.core.frames import ProgramFrame
 from booth.core.health.snapshot import HealthSnapshot
+from booth.core.output import OutputStatus
 from booth.core.overlay import format_clock
 from booth.core.source_state import SourceState, SourceStatus
 from booth.services.compositor import CompositorStats
 from booth.services.drop_controller import DropController
 from booth.services.frame_slot import FrameSlot
+from booth.services.output import ClipResult
 from booth.ui.bridge import DropEvents, FrameNotifier
 from booth.ui.dialogs import AdjustStockDialog, ConfirmDialog, KeyMapDialog, ViewerCountDialog
 from booth.ui.health_panel import HealthPanel, HostAlertLine
 from booth.ui.keymap import BINDINGS
+from booth.ui.output_panel import OutputPanel
 from booth.ui.program_view import ProgramView
 from booth.ui.source_panel import SourcePanel
 from booth.ui.theme import PALETTE
@@ -79,6 +84,13 @@ class SourceControl(Protocol):
     def statuses(self) -> list[SourceStatus]: ...
 
 
+class OutputControl(Protocol):
+    """What the window needs from the program output."""
+
+    def status(self) -> OutputStatus: ...
+    def clip(self, seconds: float | None = None) -> Future[ClipResult]: ...
+
+
 class MainWindow(QMainWindow):
     def __init__(
         self,
@@ -90,6 +102,7 @@ class MainWindow(QMainWindow):
         standing_problems: Callable[[], Sequence[str]] = list,
         health: Callable[[], HealthSnapshot] | None = None,
         on_viewers: Callable[[int], None] | None = None,
+        output: OutputControl | None = None,
         title: str = "Booth",
     ) -> None:
         super().__init__()
@@ -102,6 +115,7 @@ class MainWindow(QMainWindow):
         self._standing_problems = standing_problems
         self._health = health
         self._on_viewers = on_viewers
+        self._output = output
         self._viewers = 0
         self._dialog: QDialog | None = None
 
@@ -118,9 +132,15 @@ class MainWindow(QMainWindow):
         self.source_panel.reconnect_requested.connect(self.reconnect)
         self.alert_line = HostAlertLine()
         self.health_panel = HealthPanel()
-        self.health_dock = QDockWidget("Rig health", self)
+        self.output_panel = OutputPanel()
+        self.output_panel.clip_requested.connect(self.clip)
+        self.tech_tabs = QTabWidget()
+        self.tech_tabs.addTab(self.health_panel, "Rig health")
+        self.tech_tabs.addTab(self.output_panel, "Output")
+        self.health_dock = QDockWidget("Tech lead", self)
         self.health_dock.setObjectName("health")
-        self.health_dock.setWidget(self.health_panel)
+        self.health_dock.setWidget(self.tech_tabs)
+        self.health_dock.setMinimumWidth(500)
         self.health_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.health_dock)
         self.health_dock.hide()
@@ -129,7 +149,8 @@ class MainWindow(QMainWindow):
         self.undo_button = self._button("UNDO LAST SALE", self.undo)
         self.timer_button = self._button("START TIMER", self.start_or_end)
         self.extend_button = self._button(f"+{EXTEND_SECONDS} s", self.extend)
-        self.adjust_button = self._button("ADJUST STOCK", self.adjust)
+        self.adjust_button = self._button("ADJUST", self.adjust)
+        self.clip_button = self._button("CLIP (C)", self.clip)
         self.keys_button = self._button("KEYS (F1)", self.show_keys)
         self.health_button = self._button("HEALTH (H)", self.toggle_health)
         self.sku_buttons: dict[str, QPushButton] = {}
@@ -150,7 +171,10 @@ class MainWindow(QMainWindow):
         timer_row.addWidget(self.timer_button, 0, 0)
         timer_row.addWidget(self.extend_button, 0, 1)
         side.addLayout(timer_row)
-        side.addWidget(self.adjust_button)
+        edit_row = QGridLayout()
+        edit_row.addWidget(self.adjust_button, 0, 0)
+        edit_row.addWidget(self.clip_button, 0, 1)
+        side.addLayout(edit_row)
         side.addStretch(1)
         help_row = QGridLayout()
         help_row.addWidget(self.health_button, 0, 0)
@@ -181,6 +205,7 @@ class MainWindow(QMainWindow):
         self.drop_events.action_refused.connect(self._on_drop_action_refused)
         self.drop_events.program_switched.connect(self._on_drop_events_program_switched)
         self.drop_events.warned.connect(lambda text: self.show_message(text, "warn"))
+        self.drop_events.clip_saved.connect(self._on_drop_events_clip_saved)
         notifier.frame_ready.connect(self._on_notifier_frame_ready)
 
         self._status_timer = QTimer(self)
@@ -248,6 +273,21 @@ class MainWindow(QMainWindow):
             AdjustStockDialog(sku.name, sku.left, self),
             lambda d: self._controller.adjust_stock(sku.id, d.value),
         )
+
+    def clip(self) -> None:
+        if self._output is None:
+            self.show_message("Clips need the program output, which is not running.", "warn")
+            return
+        self.show_message("Saving the last moments as a clip…", "info")
+        self._output.clip().add_done_callback(
+            lambda future: self.drop_events.clipped(future.result() if not future.exception() else None)
+        )
+
+    def _on_drop_events_clip_saved(self, result: ClipResult | None) -> None:
+        if result is None:
+            self.show_message("The clip could not be saved (see the log).", "error")
+        else:
+            self.show_message(result.message, "info" if result.ok else "error")
 
     def enter_viewers(self) -> None:
         if self._on_viewers is None:
@@ -410,6 +450,11 @@ class MainWindow(QMainWindow):
         self.extend_button.setEnabled(view.phase is not Phase.READY)
         statuses = self._sources.statuses()
         self.source_panel.update_sources(statuses, self._sources.on_program, self._sources.lock)
+        output_status = self._output.status() if self._output is not None else None
+        self.source_panel.update_output(output_status)
+        self.clip_button.setEnabled(output_status is not None and output_status.replay_s >= 1.0)
+        if output_status is not None and self.health_dock.isVisible():
+            self.output_panel.set_status(output_status)
         self.status.setText(self._status_html(view.phase, view.remaining_s, statuses))
         if self._health is not None:
             snapshot = self._health()
