@@ -28,8 +28,9 @@ READY_TIMEOUT_S = 15.0
 class SenderProcess:
     """One sender child process on 127.0.0.1, listening for the booth's decoder to connect."""
 
-    def __init__(self, port: int = 0, size: str = "640x360", fps: float = 30.0) -> None:
+    def __init__(self, port: int = 0, size: str = "640x360", fps: float = 30.0, crf: int | None = None) -> None:
         self.port = port
+        self.crf = crf
         self.size = size
         self.fps = fps
         self.proc: subprocess.Popen[bytes] | None = None
@@ -52,6 +53,7 @@ class SenderProcess:
             [
                 sys.executable, "-m", "booth.bench.sender",
                 "--url", f"tcp://127.0.0.1:{self.port}?listen=1", "--size", self.size, "--fps", f"{self.fps:g}",
+                *(["--crf", str(self.crf)] if self.crf is not None else []),
             ],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None, bufsize=0,
         )  # fmt: skip
@@ -145,6 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", default="640x360", help="picture size WxH (default 640x360)")
     parser.add_argument("--fps", type=float, default=30.0, help="frame rate (default 30)")
     parser.add_argument("--seed", type=int, default=None, help="random seed for jitter and garbage")
+    parser.add_argument(
+        "--crf", type=int, default=None, help="constant quality (x264 CRF) instead of a phone-like bitrate"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="sender: %(levelname)s %(message)s")
     logging.getLogger("libav").setLevel(logging.ERROR)
@@ -155,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(line + "\n")
         sys.stdout.flush()
 
-    sender = PatternSender(args.url, parse_size(args.size), args.fps, emit, seed=args.seed)
+    sender = PatternSender(args.url, parse_size(args.size), args.fps, emit, seed=args.seed, crf=args.crf)
     with contextlib.suppress(KeyboardInterrupt):
         sender.run(sys.stdin.fileno())
     return 0

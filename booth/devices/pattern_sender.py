@@ -91,6 +91,7 @@ class PatternSender:
         fps: float = 30.0,
         emit: Callable[[str], None] = lambda line: None,
         seed: int | None = None,
+        crf: int | None = None,
     ) -> None:
         self.endpoint = parse_endpoint(url)
         self.size = size
@@ -108,6 +109,7 @@ class PatternSender:
         self._pending = b""
         self._control_fd: int | None = None
         self._new_encoder = True
+        self.crf = crf  # constant quality (a software encoder like OBS's x264) instead of a bitrate
 
     # -- commands ---------------------------------------------------------------------------
 
@@ -324,6 +326,10 @@ class PatternSender:
         encoder.time_base = TIME_BASE
         encoder.framerate = fractions.Fraction(round(self.fps), 1)
         encoder.gop_size = max(1, round(self.fps))  # a keyframe every second, like a phone app
+        if self.crf is not None:
+            encoder.options = {"preset": "ultrafast", "tune": "zerolatency", "crf": str(self.crf)}
+            encoder.open()
+            return encoder
         # Rate control like a phone app's hardware encoder: a target bitrate with a one-second
         # buffer (about 0.7 Mbit/s at 640x360, 2.8 Mbit/s at 720p), not constant quality.
         kbps = round(self.size[0] * self.size[1] * self.fps * BITS_PER_PIXEL / 1000)
