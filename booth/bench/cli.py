@@ -14,6 +14,7 @@ BENCHMARKS: dict[str, str] = {
     "store": "booth.bench.store",
     "output": "booth.bench.output",
     "health": "booth.bench.health",
+    "failover": "booth.bench.failover",
 }
 
 
