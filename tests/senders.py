@@ -53,3 +53,12 @@ def mjpeg_http_listener(port: int, size: str = "320x240") -> list[str]:
 
 def srt_listener(port: int, size: str = "320x240") -> list[str]:
     return [*testsrc(size), *H264, "-f", "mpegts", f"srt://127.0.0.1:{port}?mode=listener"]
+
+
+def mpegts_udp_sender(port: int, size: str = "320x240") -> list[str]:
+    return [*testsrc(size), *H264, "-f", "mpegts", f"udp://127.0.0.1:{port}?pkt_size=1316"]
+
+
+def rtmp_server(port: int, size: str = "320x240") -> list[str]:
+    """ffmpeg as a one-client RTMP server that Booth pulls from (rtmp://127.0.0.1:PORT/live/phone)."""
+    return [*testsrc(size), *H264, "-f", "flv", "-listen", "1", f"rtmp://127.0.0.1:{port}/live/phone"]

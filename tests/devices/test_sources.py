@@ -96,11 +96,14 @@ def test_dead_url_is_reported_and_retried(qtbot):
         (senders.mpegts_tcp_listener, "tcp://127.0.0.1:{port}"),
         (senders.mjpeg_http_listener, "http://127.0.0.1:{port}/feed.mjpg"),
         (senders.srt_listener, "srt://127.0.0.1:{port}?mode=caller"),
+        (senders.mpegts_udp_sender, "udp://127.0.0.1:{port}"),
+        (senders.rtmp_server, "rtmp://127.0.0.1:{port}/live/phone"),
     ],
-    ids=["mpegts-tcp", "mjpeg-http", "srt"],
+    ids=["mpegts-tcp", "mjpeg-http", "srt", "mpegts-udp", "rtmp-pull"],
 )
 def test_network_stream_from_a_real_sender_reaches_the_slot_at_program_size(qtbot, listener, url):
-    port = senders.free_port(senders.socket.SOCK_DGRAM if "srt" in url else senders.socket.SOCK_STREAM)
+    udp = url.startswith(("srt", "udp"))
+    port = senders.free_port(senders.socket.SOCK_DGRAM if udp else senders.socket.SOCK_STREAM)
     with senders.ffmpeg_sender(*listener(port)):
         source = open_source(parse_source_spec(url.format(port=port)), PROGRAM, 30)
         capture = CaptureService("primary", source)
