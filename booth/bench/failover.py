@@ -424,6 +424,6 @@ def format_table(r: dict[str, Any]) -> str:
         "±40 % frame jitter (target 0)",
         f"  GUI thread blocked {r['gui_max_block_ms']:.1f} ms at most during faults (target ≤ 100; "
         f"{r['gui_max_block_ms_whole_run']:.1f} over the whole run)",
-        f"  CPU                {r['cpu_percent']:.1f} % of one core",
+        f"  CPU                {r['cpu_percent']:.1f} % of one core (booth process; sender and decoder not counted)",
     ]
     return "\n".join(lines)
