@@ -112,6 +112,7 @@ class FailoverPolicy:
     on_program: str = PRIMARY
     lock: Lock = Lock.AUTO
     _primary_live_since: float | None = None
+    _primary_has_failed: bool = False  # the dwell guards against a flapping primary, not a slow start
 
     def set_lock(self, lock: Lock) -> None:
         self.lock = lock
@@ -122,6 +123,8 @@ class FailoverPolicy:
             if self._primary_live_since is None:
                 self._primary_live_since = now
         else:
+            if self._primary_live_since is not None:
+                self._primary_has_failed = True
             self._primary_live_since = None
         target, reason = self._target(primary, secondary, now)
         if target == self.on_program:
@@ -155,6 +158,8 @@ class FailoverPolicy:
             if primary_ok and not secondary_ok:
                 lost = f"{sec.state.value}: {sec.reason}" if sec is not None else "removed"
                 return PRIMARY, f"secondary {lost}; the primary is live"
+            if primary_ok and not self._primary_has_failed:
+                return PRIMARY, "the primary is up"  # it opened after the secondary: no reason to wait
             if primary_ok and healthy_for >= self.settings.dwell_s:
                 return PRIMARY, f"primary healthy for {healthy_for:.0f} s: back to the primary"
             if secondary_ok or (sec is not None and sec.delivering):

@@ -166,10 +166,13 @@ class CaptureService:
             else:
                 message = ""
             finally:
-                try:
-                    source.close()
-                except Exception:
-                    log.exception("closing %s failed", self.role)
+                # An abandoned reader sharing its source with its replacement must not close it
+                # under the new reader (the abandoner already closed it once).
+                if generation == self._generation or source is not self.source:
+                    try:
+                        source.close()
+                    except Exception:
+                        log.exception("closing %s failed", self.role)
             if not self._current(generation):
                 break
             if self._frames_since_open > 0:

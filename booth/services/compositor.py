@@ -153,6 +153,13 @@ class Compositor:
                 name, slot = choice
                 seen = last_slot_seq.get(id(slot), 0)
                 got = slot.wait_newer(seen, next_due + half - self._clock())
+                switched = self._sources.active()
+                if got is None and switched is not None and switched[1] is not slot:
+                    # The switcher cut away while we waited on a stalled source: take the new
+                    # source's newest frame now instead of holding the old picture one more frame.
+                    choice, (name, slot) = switched, switched
+                    seen = last_slot_seq.get(id(slot), 0)
+                    got = slot.wait_newer(seen, 0.0)
                 if got is not None:
                     in_step = got[0] == seen + 1
                     last_slot_seq[id(slot)] = got[0]

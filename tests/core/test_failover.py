@@ -177,3 +177,15 @@ def test_host_locks_override_automation():
 def test_reconnect_every_second_while_live_and_back_off_otherwise():
     assert [reconnect_delay(n, drop_live=True) for n in range(8)] == [1.0] * 8
     assert [reconnect_delay(n, drop_live=False) for n in range(8)] == [0.5, 1, 2, 4, 8, 10, 10, 10]
+
+
+def test_a_primary_that_opens_after_the_secondary_goes_on_program_without_the_dwell():
+    starting = Verdict(SourceState.STARTING, "opening")
+    policy = FailoverPolicy(FailoverSettings(dwell_s=5))
+    assert policy.decide(starting, LIVE, 0.0).to_source == SECONDARY  # show something while the phone connects
+    up = policy.decide(LIVE, LIVE, 0.6)
+    assert up is not None and up.to_source == PRIMARY and up.reason == "the primary is up"
+    # once it has failed, the dwell applies again
+    assert policy.decide(STALLED, LIVE, 1.0).to_source == SECONDARY
+    assert policy.decide(LIVE, LIVE, 1.5) is None
+    assert policy.decide(LIVE, LIVE, 6.5).to_source == PRIMARY
