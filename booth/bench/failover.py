@@ -279,8 +279,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from booth.ui.bridge import FrameNotifier
-    from booth.ui.program_view import ProgramView
+    from booth.bench.preview import attach_preview
 
     app = QApplication.instance() or QApplication([])
     gui = GuiWatch()
@@ -291,19 +290,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     wall0 = time.monotonic()
     cpu0 = os.times()
     with failover_rig(size=parse_size(args.size), sender_size=args.sender_size) as rig:
-        view = ProgramView()
-        view.resize(960, 540)
-        view.show()
-        notifier = FrameNotifier()
-
-        def show_latest() -> None:
-            notifier.taken()
-            _seq, frame = rig.booth.compositor.output.latest()
-            if frame is not None:
-                view.show_frame(frame)
-
-        notifier.frame_ready.connect(show_latest)
-        rig.booth.compositor.subscribe(notifier.notify)
+        view, _notifier = attach_preview(rig.booth.compositor)
 
         def driver() -> None:
             try:

@@ -30,25 +30,12 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     from PySide6.QtWidgets import QApplication
 
     from booth.app import build_booth
-    from booth.ui.bridge import FrameNotifier
-    from booth.ui.program_view import ProgramView
+    from booth.bench.preview import attach_preview
 
     app = QApplication.instance() or QApplication([])
     config = with_overrides(demo_config(), size=parse_size(args.size), fps=args.fps)
     booth = build_booth(config)
-    view = ProgramView()
-    view.resize(960, 540)
-    view.show()
-    notifier = FrameNotifier()
-
-    def show_latest() -> None:
-        notifier.taken()
-        _seq, frame = booth.compositor.output.latest()
-        if frame is not None:
-            view.show_frame(frame)
-
-    notifier.frame_ready.connect(show_latest)
-    booth.compositor.subscribe(notifier.notify)
+    view, _notifier = attach_preview(booth.compositor)
     booth.controller.start_timer()  # a running countdown re-renders the overlay every second
     booth.start()
 
