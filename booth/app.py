@@ -265,6 +265,7 @@ def start_rig(args: argparse.Namespace, booth: Booth, session: DropSession | Non
     rig = Rig(session, health, output)
     if session is not None:
         record_rig_events(booth, health, session)
+        record_output_events(output, session.log)
     if getattr(args, "metrics_port", None) is not None:
         try:
             rig.metrics = start_metrics_server(
@@ -303,6 +304,20 @@ def record_rig_events(booth: Booth, health: HealthMonitor, session: DropSession)
     """Program cuts, alerts and downsampled health go into the session log, for the report."""
     record_program_cuts(booth, session.log)
     record_health(booth, health, session.log)
+
+
+def record_output_events(output: OutputService, session_log: SessionLog) -> None:
+    """Ingest switches and marked moments, so the report and a later export can find them."""
+    output.on_ingest_switch(
+        lambda before, after, reason: session_log.record(
+            kinds.OUTPUT_SWITCH, {"output": "ingest", "from": before, "to": after, "reason": reason}
+        )
+    )
+    output.on_moment(
+        lambda moment: session_log.record(
+            kinds.MOMENT, {"index": moment.index, "reason": moment.reason, "stream_s": moment.stream_s}
+        )
+    )
 
 
 def record_program_cuts(booth: Booth, session_log: SessionLog) -> None:

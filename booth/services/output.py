@@ -160,6 +160,8 @@ class OutputService:
         self._clip_message = ""
         self._moments: list[Moment] = []
         self._detector = MomentDetector()
+        self._moment_listeners: list[Callable[[Moment], None]] = []
+        self._switch_listeners: list[Callable[[str, str, str], None]] = []
         if compositor is not None:
             compositor.subscribe(self.offer)
 
@@ -239,12 +241,22 @@ class OutputService:
         now = self._clock()
         return self._queue_clip("clip", now - (seconds or self.config.clip_s), now)
 
+    def on_moment(self, listener: Callable[[Moment], None]) -> None:
+        """`listener(moment)` for every marked moment, on the thread that marked it."""
+        self._moment_listeners.append(listener)
+
+    def on_ingest_switch(self, listener: Callable[[str, str, str], None]) -> None:
+        """`listener(from, to, reason)` when the stream moves between ingests (booth-output-ingest thread)."""
+        self._switch_listeners.append(listener)
+
     def mark(self, reason: str) -> Moment:
         """Remember this instant as a moment worth a clip (first sale, sold out, failover…)."""
         with self._lock:
             moment = Moment(len(self._moments), reason, self._clock() - (self._t0 or self._clock()), self._wall())
             self._moments.append(replace(moment, stream_s=self._clock()))  # keep the monotonic time inside
         log.info("moment %d marked: %s", moment.index, reason)
+        for listener in self._moment_listeners:
+            listener(moment)
         return moment
 
     def moments(self) -> tuple[Moment, ...]:
@@ -455,6 +467,8 @@ class OutputService:
             words = f"program out switched {before} → {policy.active} ingest: {policy.last_switch_reason}"
             log.warning("%s", words)
             self.mark(f"ingest {before} → {policy.active}")
+            for listener in self._switch_listeners:
+                listener(before, policy.active, policy.last_switch_reason)
         active_run = self._runs.get(policy.active)
         live = active_run is not None and judge(active_run.report(), now, self._times) is IngestHealth.LIVE
         if live and self._live_since is None:

@@ -18,6 +18,8 @@ JSON object; the keys below are the ones reports read (extra keys are kept and i
     {"level": "info" | "warn" | "critical", "code": "battery_low", "message": "Battery 11 min left, …"}
 ``clip``           a replay clip was written
     {"path": "/…/clip-2031.mp4", "seconds": 30.0}
+``moment``         a moment marked for a clip (first sale, low stock, sold out, camera or ingest switch)
+    {"index": 3, "reason": "sold out", "stream_s": 812.4}
 ``viewers``        a viewer count, typed in by the host or received from the platform
     {"count": 240, "origin": "host" | "platform"}
 ``incident``       something happened to Booth itself
@@ -37,11 +39,12 @@ SOURCE_SWITCH: Final = "source_switch"
 OUTPUT_SWITCH: Final = "output_switch"
 ALERT: Final = "alert"
 CLIP: Final = "clip"
+MOMENT: Final = "moment"
 VIEWERS: Final = "viewers"
 INCIDENT: Final = "incident"
 SHUTDOWN: Final = "shutdown"
 
-NON_DROP_KINDS: Final = frozenset({SOURCE_SWITCH, OUTPUT_SWITCH, ALERT, CLIP, VIEWERS, INCIDENT, SHUTDOWN})
+NON_DROP_KINDS: Final = frozenset({SOURCE_SWITCH, OUTPUT_SWITCH, ALERT, CLIP, MOMENT, VIEWERS, INCIDENT, SHUTDOWN})
 
 # metric → unit. Producers may send other metrics; reports read these.
 HEALTH_METRICS: Final = {
