@@ -35,6 +35,7 @@ from booth.services.drop_controller import DropController, Journal
 from booth.services.drop_session import DropSession, start_drop_session
 from booth.services.health_monitors import HealthMonitor
 from booth.services.metrics import MetricsServer, MetricsSources, start_metrics_server
+from booth.services.mic_feed import MicFeed
 from booth.services.output import ClipResult, OutputService
 from booth.services.periodic import Periodic
 from booth.services.program_gaps import ProgramCut, ProgramGapMeter
@@ -193,6 +194,7 @@ class Rig:
     output: OutputService
     metrics: MetricsServer | None = None
     webhook: ShopWebhook | None = None
+    mic_feed: MicFeed | None = None
 
     def clip(self, seconds: float | None = None) -> Future[ClipResult]:
         """Save the last moments; the session log gets a record of every clip written."""
@@ -213,6 +215,8 @@ class Rig:
 
     def stop(self) -> None:
         """After booth.stop(): the picture has stopped, so the output can finish its files."""
+        if self.mic_feed is not None:
+            self.mic_feed.stop()
         self.output.stop()
         if self.webhook is not None:
             self.webhook.close()
@@ -263,6 +267,9 @@ def start_rig(args: argparse.Namespace, booth: Booth, session: DropSession | Non
         booth.config.health, drop_need_s=drop_need_s, output_bitrate_bps=output_bitrate_bps
     )
     rig = Rig(session, health, output)
+    if health.mic is not None:  # the chosen microphone is the program's sound; silence without one
+        rig.mic_feed = MicFeed(output.push_audio).start()
+        health.mic.add_block_listener(rig.mic_feed.on_block)
     if session is not None:
         record_rig_events(booth, health, session)
         record_output_events(output, session.log)

@@ -181,9 +181,17 @@ class MicMonitor(_Worker):
         self._next_probe_at = 0.0
         self._blocks = 0
         self._overflows = 0
+        self._rate = 48000
+        self._block_listeners: list[Callable[[bytes, int], None]] = []
+
+    def add_block_listener(self, listener: Callable[[bytes, int], None]) -> None:
+        """`listener(pcm_s16le_mono, sample_rate)` on PortAudio's thread for every block: never block in it."""
+        self._block_listeners.append(listener)
 
     # PortAudio thread
     def _on_block(self, data: bytes, status: int) -> None:
+        for listener in self._block_listeners:
+            listener(data, self._rate)
         peak, rms = int16_block_levels(data)
         now = self._clock.monotonic()
         with self._lock:
@@ -230,6 +238,7 @@ class MicMonitor(_Worker):
             with self._lock:
                 self._meter.reset(now)
                 self._last_block_at = now
+            self._rate = int(device.default_rate) or 48000  # what the backend opens it at
             stream = self.backend.open_input(device, self._on_block)
         except AudioUnavailable as exc:
             self._set(MicState.NO_DEVICE, str(exc))

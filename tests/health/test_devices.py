@@ -138,3 +138,19 @@ def test_a_stream_that_stops_delivering_is_lost():
     clock.advance(MicMonitor.STALL_S + 0.5)
     mic.check_once()
     assert mic.status().state is MicState.LOST
+
+
+def test_microphone_blocks_reach_the_program_audio_feed_at_the_device_rate():
+    from booth.services.mic_feed import MicFeed
+
+    module = FakePyAudioModule()
+    mic = MicMonitor(PyAudioBackend(module, quiet=False), "RØDE Lavalier GO", ManualClock())
+    pushed: list[bytes] = []
+    feed = MicFeed(pushed.append)
+    mic.add_block_listener(feed.on_block)
+    mic.check_once()
+    (stream,) = module.streams
+    block = sine(0.5)
+    stream.push(block)
+    feed.drain()
+    assert pushed == [block.tobytes()]  # 48 kHz device: the program gets the samples as they are
