@@ -373,6 +373,17 @@ def run_gui(args: argparse.Namespace) -> int:
 
     _route_qt_messages()
     app = QApplication(sys.argv[:1])
+    # Ctrl+C in a terminal and SIGTERM at logout quit cleanly: threads joined, files finished.
+    # Installed before anything starts; Python runs the handler the next time the GUI thread runs
+    # Python (the status timer, ≤ 250 ms). A signal during start-up is honoured once it is done.
+    quit_requested: list[int] = []
+
+    def request_quit(signum: int, _frame: object) -> None:
+        quit_requested.append(signum)
+        app.quit()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, request_quit)
     app.setApplicationName("Booth")
     app.setDesktopFileName("booth")
     app.setWindowIcon(QIcon(str(resource("booth.svg"))))
@@ -399,10 +410,6 @@ def run_gui(args: argparse.Namespace) -> int:
         rig.stop()  # … so the recording ends on the last frame, then the log closes
 
     app.aboutToQuit.connect(shut_down)
-    # Ctrl+C in a terminal and SIGTERM at logout quit cleanly: threads joined, files finished.
-    # (Python runs the handler the next time the GUI thread runs Python: the status timer, ≤ 250 ms.)
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: app.quit())
 
     booth.start()
     window.resize(1440, 900)
@@ -411,6 +418,9 @@ def run_gui(args: argparse.Namespace) -> int:
         "Booth running: %s, %dx%d @ %g fps, source %s",
         config.drop.title, *config.program.size, config.program.fps, config.primary.label,
     )  # fmt: skip
+    if quit_requested:
+        shut_down()
+        return 0
     return int(app.exec())
 
 
