@@ -23,7 +23,7 @@ from booth.core.drop import Phase
 from booth.core.failover import Lock, reconnect_delay
 from booth.core.health.alerts import AlertChange, Severity
 from booth.core.health.snapshot import HealthSnapshot, health_samples
-from booth.core.output import OutputStatus
+from booth.core.output import Moment, OutputStatus
 from booth.core.overlay import OverlayModel, overlay_for
 from booth.core.source_spec import SourceSpec, SpecError, parse_source_spec
 from booth.core.source_state import SourceStatus
@@ -198,7 +198,9 @@ class Rig:
 
     def clip(self, seconds: float | None = None) -> Future[ClipResult]:
         """Save the last moments; the session log gets a record of every clip written."""
-        future = self.output.clip(seconds)
+        return self._logged_clip(self.output.clip(seconds))
+
+    def _logged_clip(self, future: Future[ClipResult]) -> Future[ClipResult]:
         if self.session is not None:
             session_log = self.session.log
 
@@ -212,6 +214,12 @@ class Rig:
 
     def status(self) -> OutputStatus:
         return self.output.status()
+
+    def moments(self) -> tuple[Moment, ...]:
+        return self.output.moments()
+
+    def export_moment(self, index: int) -> Future[ClipResult]:
+        return self._logged_clip(self.output.export_moment(index))
 
     def stop(self) -> None:
         """After booth.stop(): the picture has stopped, so the output can finish its files."""

@@ -35,7 +35,7 @@ from booth.core.events import (
 from booth.core.failover import Lock, Switch
 from booth.core.frames import ProgramFrame
 from booth.core.health.snapshot import HealthSnapshot
-from booth.core.output import OutputStatus
+from booth.core.output import Moment, OutputStatus
 from booth.core.overlay import format_clock
 from booth.core.source_state import SourceState, SourceStatus
 from booth.services.compositor import CompositorStats
@@ -89,6 +89,8 @@ class OutputControl(Protocol):
 
     def status(self) -> OutputStatus: ...
     def clip(self, seconds: float | None = None) -> Future[ClipResult]: ...
+    def moments(self) -> tuple[Moment, ...]: ...
+    def export_moment(self, index: int) -> Future[ClipResult]: ...
 
 
 class MainWindow(QMainWindow):
@@ -134,6 +136,7 @@ class MainWindow(QMainWindow):
         self.health_panel = HealthPanel()
         self.output_panel = OutputPanel()
         self.output_panel.clip_requested.connect(self.clip)
+        self.output_panel.export_requested.connect(self._on_output_panel_export_requested)
         self.tech_tabs = QTabWidget()
         self.tech_tabs.addTab(self.health_panel, "Rig health")
         self.tech_tabs.addTab(self.output_panel, "Output")
@@ -280,6 +283,14 @@ class MainWindow(QMainWindow):
             return
         self.show_message("Saving the last moments as a clip…", "info")
         self._output.clip().add_done_callback(
+            lambda future: self.drop_events.clipped(future.result() if not future.exception() else None)
+        )
+
+    def _on_output_panel_export_requested(self, index: int) -> None:
+        if self._output is None:
+            return
+        self.show_message("Saving the marked moment as a clip…", "info")
+        self._output.export_moment(index).add_done_callback(
             lambda future: self.drop_events.clipped(future.result() if not future.exception() else None)
         )
 
@@ -453,8 +464,9 @@ class MainWindow(QMainWindow):
         output_status = self._output.status() if self._output is not None else None
         self.source_panel.update_output(output_status)
         self.clip_button.setEnabled(output_status is not None and output_status.replay_s >= 1.0)
-        if output_status is not None and self.health_dock.isVisible():
+        if self._output is not None and output_status is not None and self.health_dock.isVisible():
             self.output_panel.set_status(output_status)
+            self.output_panel.set_moments(self._output.moments())
         self.status.setText(self._status_html(view.phase, view.remaining_s, statuses))
         if self._health is not None:
             snapshot = self._health()

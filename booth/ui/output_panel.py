@@ -7,12 +7,21 @@ Pure view: `set_status(OutputStatus)` from a GUI timer (2 Hz is plenty); the but
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
-from booth.core.output import OutputState, OutputStatus
+from booth.core.output import Moment, OutputState, OutputStatus
 from booth.ui.theme import PALETTE
 
 _PILL = {
@@ -35,6 +44,7 @@ def _size(n: int) -> str:
 
 class OutputPanel(QWidget):
     clip_requested = Signal()
+    export_requested = Signal(int)  # the index of a marked moment to save as a clip
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -59,6 +69,14 @@ class OutputPanel(QWidget):
         self._clip.clicked.connect(self.clip_requested)
         self._clip_line = QLabel("")
         self._clip_line.setObjectName("status")
+        # Moments marked during the drop (first sale, low stock, sold out, cuts): export any as a clip.
+        self.moment_list = QListWidget()
+        self.moment_list.setMinimumHeight(120)
+        self.moment_list.setStyleSheet("font-size: 17px;")
+        self.export_button = QPushButton("EXPORT MOMENT")
+        self.export_button.setToolTip("Save a clip around the selected moment (from memory or the recording)")
+        self.export_button.clicked.connect(self._on_export_button_clicked)
+        self._moment_count = 0
 
         top = QHBoxLayout()
         top.addWidget(self._state)
@@ -73,8 +91,25 @@ class OutputPanel(QWidget):
         layout.addWidget(self._recording)
         layout.addWidget(self._clip)
         layout.addWidget(self._clip_line)
+        layout.addWidget(self.moment_list)
+        layout.addWidget(self.export_button)
         self.status = OutputStatus()
         self.set_status(self.status)
+
+    def set_moments(self, moments: Sequence[Moment]) -> None:
+        """The marked moments, newest last; only new ones are added (the selection stays put)."""
+        for moment in moments[self._moment_count :]:
+            minutes, seconds = divmod(int(moment.stream_s), 60)
+            item = QListWidgetItem(f"{minutes:02d}:{seconds:02d}  {moment.reason}")
+            item.setData(Qt.ItemDataRole.UserRole, moment.index)
+            self.moment_list.addItem(item)
+        self._moment_count = max(self._moment_count, len(moments))
+        self.export_button.setEnabled(self.moment_list.currentItem() is not None or bool(self._moment_count))
+
+    def _on_export_button_clicked(self) -> None:
+        item = self.moment_list.currentItem() or self.moment_list.item(self.moment_list.count() - 1)
+        if item is not None:
+            self.export_requested.emit(int(item.data(Qt.ItemDataRole.UserRole)))
 
     @property
     def state_text(self) -> str:

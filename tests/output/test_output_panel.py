@@ -42,3 +42,24 @@ def test_states_problems_and_clip_button(qtbot):
     if os.environ.get("BOOTH_SCREENSHOTS"):
         panel.set_status(backup)
         panel.grab().save(os.path.join(os.environ["BOOTH_SCREENSHOTS"], "output_panel.png"))
+
+
+def test_marked_moments_are_listed_and_the_selected_one_is_exported(qtbot):
+    from PySide6.QtCore import Qt
+
+    from booth.core.output import Moment
+
+    panel = OutputPanel()
+    qtbot.addWidget(panel)
+    moments = [Moment(0, "first sale", 12.0, 0.0), Moment(1, "TEE / BLACK low stock: 10 left", 75.5, 0.0)]
+    panel.set_moments(moments)
+    panel.set_moments([*moments, Moment(2, "TEE / BLACK sold out", 130.0, 0.0)])  # only the new one is added
+    texts = [panel.moment_list.item(i).text() for i in range(panel.moment_list.count())]
+    assert texts == ["00:12  first sale", "01:15  TEE / BLACK low stock: 10 left", "02:10  TEE / BLACK sold out"]
+    with qtbot.waitSignal(panel.export_requested) as exported:
+        qtbot.mouseClick(panel.export_button, Qt.MouseButton.LeftButton)  # nothing selected: the newest
+    assert exported.args == [2]
+    panel.moment_list.setCurrentRow(0)
+    with qtbot.waitSignal(panel.export_requested) as exported:
+        qtbot.mouseClick(panel.export_button, Qt.MouseButton.LeftButton)
+    assert exported.args == [0]
