@@ -42,6 +42,7 @@ def stylesheet(p: Palette = PALETTE) -> str:
     QLabel#message[severity="info"] {{ background: {p.panel}; color: {p.text}; }}
     QLabel#status {{ color: {p.muted}; font-size: 16px; font-family: "DejaVu Sans Mono", monospace; }}
     QDialog, QMessageBox {{ background: {p.panel}; }}
+    QDialog QLabel, QMessageBox QLabel {{ background: transparent; font-size: 20px; }}
     QSpinBox {{ font-size: 40px; min-height: 72px; padding: 4px 12px; background: {p.window}; }}
     QTableWidget {{ font-size: 20px; gridline-color: {p.neutral}; }}
     QHeaderView::section {{ background: {p.panel}; color: {p.muted}; border: none; padding: 6px; }}
