@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from booth.core.config import ConfigError, demo_config, load_config
+from booth.core.config import ConfigError, load_config_or_demo
 from booth.services.preflight import CheckReport, CheckStatus, run_preflight
 
 
@@ -24,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     path = getattr(args, "check_drop", None) or getattr(args, "drop", None)
     try:
-        config = load_config(path) if path else demo_config()
+        config = load_config_or_demo(path)
     except ConfigError as exc:
         sys.stderr.write(f"booth check: {exc}\n")
         return 2

@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from booth.core.config import ConfigError, demo_config, load_config
+    from booth.core.config import ConfigError, load_config_or_demo
     from booth.core.drop import Phase
     from booth.services.drop_session import start_drop_session
     from booth.services.periodic import Periodic
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
 
     drop_file = getattr(args, "serve_drop", None) or getattr(args, "drop", None)
     try:
-        config = load_config(drop_file) if drop_file else demo_config()
+        config = load_config_or_demo(drop_file)
     except ConfigError as exc:
         sys.stderr.write(f"booth serve: {exc}\n")
         return 2

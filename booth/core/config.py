@@ -65,6 +65,11 @@ def demo_config() -> BoothConfig:
     return BoothConfig(drop=drop)
 
 
+def load_config_or_demo(path: Path | None) -> BoothConfig:
+    """The drop file when one is given, else the demo drop; raises ConfigError for a bad file."""
+    return load_config(path) if path is not None else demo_config()
+
+
 def parse_size(text: str) -> tuple[int, int]:
     """'1280x720' → (1280, 720); raises ValueError with the reason."""
     w_text, sep, h_text = text.lower().partition("x")

@@ -384,12 +384,12 @@ class MainWindow(QMainWindow):
         self._message_timer.stop()
         self._show_standing()
 
-    def _show_standing(self) -> None:
+    def _show_standing(self, statuses: Sequence[SourceStatus] | None = None) -> None:
         """With no fresh message, the line shows what is wrong right now, or how to sell."""
         problems = list(self._standing_problems())
         problems += [
             f"{s.role.capitalize()} source {s.state.value}: {s.message}"
-            for s in self._sources.statuses()
+            for s in (statuses if statuses is not None else self._sources.statuses())
             if s.message and s.state.value in ("down", "reconnecting", "stalled", "frozen")
         ]
         text, severity = (problems[-1], "error") if problems else (READY_HINT, "info")
@@ -474,7 +474,7 @@ class MainWindow(QMainWindow):
             if self.health_dock.isVisible():
                 self.health_panel.set_snapshot(snapshot)
         if not self._message_timer.isActive():
-            self._show_standing()
+            self._show_standing(statuses)
 
     def _status_html(self, phase: Phase, remaining: float, statuses: Sequence[SourceStatus]) -> str:
         stats = self._program_stats()
