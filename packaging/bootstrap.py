@@ -173,7 +173,12 @@ def bundle_key() -> str:
 
 
 def bundle(args: list[str]) -> int:
-    ensure_system_packages(COMMON + DESKTOP + BUNDLE)
+    sys.path.insert(0, str(ROOT / "packaging"))
+    from deb_package import DEPENDS, build_deb
+
+    # The .deb's dependencies are installed here too: PyInstaller resolves the bundle's libraries
+    # against them, and the smoke tests run the bundle on this machine.
+    ensure_system_packages(sorted(set(COMMON + DESKTOP + BUNDLE + DEPENDS)))
     venv_bin = ensure_bundle_venv()
     app = DIST / "booth" / "booth"
     key = bundle_key()
@@ -191,9 +196,6 @@ def bundle(args: list[str]) -> int:
     if match is None:
         say(f"the bundle's --version printed {printed!r}, not 'booth VERSION'")
         return 1
-    sys.path.insert(0, str(ROOT / "packaging"))
-    from deb_package import build_deb
-
     for old in debs:
         old.unlink()
     deb = build_deb(app.parent, match.group(1), DIST, ROOT / "build" / "deb")
