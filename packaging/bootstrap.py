@@ -44,7 +44,7 @@ DIST = ROOT / "dist"
 BUNDLE_KEY = DIST / "booth.bundle-key"  # what the bundle in dist/booth was built from
 # Every input of the bundle: a change to any of them rebuilds it.
 BUNDLE_INPUTS = ["pyproject.toml", "booth", "resources", "packaging/booth.spec", "packaging/frozen_entry.py",
-                 "packaging/deb_package.py", "packaging/booth.desktop"]  # fmt: skip
+                 "packaging/deb_package.py", "packaging/booth.desktop", "packaging/bootstrap.py"]  # fmt: skip
 
 
 def say(message: str) -> None:
@@ -187,7 +187,7 @@ def bundle(args: list[str]) -> int:
         say(f"bundle up to date: {app.parent} and {debs[-1].name}")
         return 0
     BUNDLE_KEY.unlink(missing_ok=True)
-    say("freezing Booth with PyInstaller into dist/booth (a few minutes the first time)")
+    say("freezing Booth with PyInstaller into dist/booth (about a minute the first time)")
     subprocess.run([str(venv_bin / "pyinstaller"), "--noconfirm", "--log-level", "WARN",
                     "--distpath", str(DIST), "--workpath", str(ROOT / "build" / "pyinstaller"),
                     str(ROOT / "packaging" / "booth.spec")], cwd=ROOT, check=True)  # fmt: skip

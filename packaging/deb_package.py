@@ -81,6 +81,7 @@ def build_deb(bundle: Path, version: str, out_dir: Path, work_dir: Path) -> Path
     # can satisfy the Depends above (Debian 12, Ubuntu 22.04 and later) reads it.
     subprocess.run(["dpkg-deb", "--root-owner-group", "-Zzstd", "--build", str(stage), str(deb)],
                    check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+    shutil.rmtree(stage)  # a second copy of the bundle, no longer needed
     return deb
 
 

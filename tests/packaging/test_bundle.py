@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from tests.packaging.conftest import FrozenBooth
+from tests.packaging.conftest import ROOT, FrozenBooth
 from tests.senders import free_port
 
 pytestmark = pytest.mark.timeout(1500)  # the first test also builds the bundle (about a minute, cold)
@@ -79,3 +79,17 @@ def test_the_frozen_binary_runs_only_booths_own_modules(bundle):
     """The bundle starts its encoder as `booth -m booth.…`; it is no general Python interpreter."""
     result = subprocess.run([str(bundle.app), "-m", "http.server"], capture_output=True, text=True, timeout=30)
     assert result.returncode == 2 and "Booth's own modules only" in result.stderr
+
+
+def test_the_bundle_carries_all_of_resources_no_test_tools_and_only_the_qt_parts_booth_uses(bundle):
+    internal = bundle.app.parent / "_internal"
+    source = ROOT / "resources"
+    wanted = sorted(str(p.relative_to(source)) for p in source.rglob("*") if p.is_file())
+    bundled = internal / "resources"
+    carried = sorted(str(p.relative_to(bundled)) for p in bundled.rglob("*") if p.is_file())
+    assert carried == wanted  # fonts, icon, Grafana dashboard, and whatever else resources/ holds
+    test_tools = ("pytest", "_pytest", "pytestqt", "pytest_timeout", "mypy", "ruff", "importlinter")
+    assert [name for name in test_tools if (internal / name).exists()] == []
+    qt = internal / "PySide6" / "Qt"
+    assert sorted(p.name for p in (qt / "plugins" / "platforms").iterdir()) == ["libqoffscreen.so", "libqxcb.so"]
+    assert not (qt / "translations").exists() and not (qt / "qml").exists()
