@@ -21,6 +21,7 @@ from booth.reports.kpis import build_report
 from booth.store import kinds
 from booth.store.db import DB_FILENAME
 from booth.store.reader import SessionReader
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -100,6 +101,9 @@ def test_no_acknowledged_sale_is_lost_across_random_kills(
         current = state(serve)
         counted = INITIAL - current["skus"]["tee"]["left"]
         assert client.acked <= counted - before <= client.sent, f"trial {trial}: acknowledged sale lost"
+        # Serving does not wait for the recovery's own record (a full disk must not hold it up): it is
+        # written right behind, before any sale taken after the restart.
+        wait_until(lambda: len(logged_units(data_dir)[2]) == trial + 1, 10, "the recovery incident in the log")
         units, deadline, incidents = logged_units(data_dir)
         assert current["skus"]["tee"]["left"] == INITIAL - units  # stock = initial − sold, from the log
         assert current["phase"] == "live" and 0 < current["remaining_s"] <= 3600
