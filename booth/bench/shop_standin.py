@@ -166,6 +166,7 @@ class Faults:
     slow_s: float = 0.0  # every GraphQL answer waits this long (10 s: "the shop hangs")
     reject_credentials: bool = False  # the token endpoint refuses the client id/secret
     race: dict[str, int] = field(default_factory=dict)  # item → delta another app applies just before our next write
+    race_always: dict[str, int] = field(default_factory=dict)  # … before every write: compare-and-set never wins
 
 
 class Shop:
@@ -173,6 +174,7 @@ class Shop:
 
     def __init__(self, cfg: dict[str, Any]) -> None:
         self.lock = threading.RLock()
+        self._cfg = cfg
         self.domain: str = cfg["domain"]
         self.name: str = cfg.get("name", "Stand-in shop")
         self.client_id: str = cfg["client_id"]
@@ -180,6 +182,12 @@ class Shop:
         self.location_id: str = cfg["location_id"]
         self.shop_id = "gid://shopify/Shop/1"
         self.token_lifetime_s = float(cfg.get("token_lifetime_s", 86399))
+        self.webhooks = Webhooks(self)
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to the configured stock with no faults, keys, tokens, orders or subscriptions (between tests)."""
+        cfg = self._cfg
         self.items: dict[str, Item] = {}
         for raw in cfg["items"]:
             item = Item(raw["variant_id"], raw["inventory_item_id"], raw["sku"], int(raw["available"]),
@@ -198,7 +206,7 @@ class Shop:
         self.orders: list[dict[str, Any]] = []
         self.calls = {"graphql": 0, "token": 0, "throttled": 0, "unauthorized": 0}
         self.pending_slow = 0
-        self.webhooks = Webhooks(self)
+        self.webhooks.reset()
 
     # -- the bucket ----------------------------------------------------------------------------
 
@@ -302,6 +310,13 @@ class Webhooks:
 
     def start(self) -> None:
         self._thread.start()
+
+    def reset(self) -> None:
+        with self._cond:
+            self._queue.clear()
+        self.url = None
+        self.duplicate, self.late_s, self.shuffle_s, self.retry_base_s, self.max_attempts = 0, 0.0, 0.0, 1.0, 8
+        self.delivered = self.failed_attempts = self.emitted = 0
 
     def stop(self) -> None:
         self._stop.set()
@@ -485,7 +500,8 @@ class GraphQLService:
             if change["locationId"] != shop.location_id:
                 return error("ITEM_NOT_STOCKED_AT_LOCATION", "The specified inventory item is not stocked at the "
                              "location.", [*where, "locationId"])  # fmt: skip
-            race = shop.faults.race.pop(item.inventory_item_id, 0)
+            race = shop.faults.race.pop(item.inventory_item_id, 0) + shop.faults.race_always.get(
+                item.inventory_item_id, 0)
             if race:  # another app (or booth) adjusts the same level an instant before us
                 shop.change_level(item, race, "foreign adjustment (race)")
             expected = change["changeFromQuantity"]
@@ -661,12 +677,6 @@ def build_app(shop: Shop, control_token: str) -> Any:
         if expiry is None or expiry < time.monotonic():
             shop.calls["unauthorized"] += 1
             return JSONResponse({"errors": INVALID_TOKEN_TEXT}, status_code=401)
-        if faults.slow_s > 0:
-            shop.pending_slow += 1
-            try:
-                await asyncio.sleep(faults.slow_s)
-            finally:
-                shop.pending_slow -= 1
         if faults.errors_500 > 0:
             faults.errors_500 -= 1
             return JSONResponse({"errors": "Internal Server Error"}, status_code=500)
@@ -681,6 +691,12 @@ def build_app(shop: Shop, control_token: str) -> Any:
             return JSONResponse({"errors": [{"message": "Bad Request"}]}, status_code=400)
         with shop.lock:
             body = service.run(str(query), dict(variables))
+        if faults.slow_s > 0:  # done at the shop, the answer is slow: a client that gives up never hears it
+            shop.pending_slow += 1
+            try:
+                await asyncio.sleep(faults.slow_s)
+            finally:
+                shop.pending_slow -= 1
         return JSONResponse(body)
 
     def authorised(request: Request) -> bool:
@@ -700,6 +716,9 @@ def build_app(shop: Shop, control_token: str) -> Any:
                         return JSONResponse({"error": f"unknown fault {key!r}"}, status_code=400)
                     setattr(shop.faults, key, value)
                 return JSONResponse({"faults": shop.faults.__dict__})
+            if action == "reset":
+                shop.reset()
+                return JSONResponse({"ok": True})
             if action == "revoke-tokens":
                 shop.tokens.clear()
                 return JSONResponse({"ok": True})
