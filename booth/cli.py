@@ -18,9 +18,9 @@ from booth import __version__
 # name → (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("booth.bench.cli", "measure the pipeline on this machine (booth bench pipeline --json)"),
-    "check": ("booth.check", "pre-flight the rig: sources, battery, disk, endpoints, mic (exit 0/1/2)"),
-    "serve": ("booth.serve", "run a drop without a screen: session log, timer, shop webhook"),
-    "report": ("booth.report", "what a drop sold and what went wrong, from the session log"),
+    "check": ("booth.app.check", "pre-flight the rig: sources, battery, disk, endpoints, mic (exit 0/1/2)"),
+    "serve": ("booth.app.serve", "run a drop without a screen: session log, timer, shop webhook"),
+    "report": ("booth.app.report", "what a drop sold and what went wrong, from the session log"),
 }
 
 EPILOG = """\
@@ -102,6 +102,6 @@ def main(argv: list[str] | None = None) -> int:
     if not has_display():
         sys.stderr.write(NO_DISPLAY_HELP)
         return 2
-    from booth.app import run_gui
+    from booth.app.root import run_gui
 
     return run_gui(args)

@@ -6,7 +6,9 @@ import ast
 from pathlib import Path
 
 BOOTH = Path(__file__).resolve().parent.parent / "booth"
-WIDGET_FREE = ("core", "devices", "services", "store")
+WIDGET_FREE = (
+    "core", "devices", "runtime", "video", "audio", "program_out", "drop", "health", "ops", "api", "store", "reports",
+)  # fmt: skip
 
 
 def imported_modules(path: Path) -> set[str]:

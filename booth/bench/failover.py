@@ -23,14 +23,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from booth.app import Booth, build_booth
+from booth.app.root import Booth, build_booth
 from booth.bench.sender import SenderProcess
 from booth.core.config import BoothConfig, ProgramConfig, parse_size
 from booth.core.drop import DropSpec, Sku
 from booth.core.failover import PRIMARY, SECONDARY, FailoverSettings, Switch
 from booth.core.frames import ProgramFrame
 from booth.core.source_spec import parse_source_spec
-from booth.services.compositor import percentile
+from booth.video.compositor import percentile
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from typing import Any
 from booth.core.health.network import EndpointState
 from booth.core.health.settings import EndpointConfig, HealthConfig
 from booth.core.health.snapshot import HealthSnapshot
-from booth.services.health_monitors import HealthMonitor
+from booth.health.monitors import HealthMonitor
 
 TARGETS = {"monitor_cpu_percent": 2.0, "status_refresh_ms": 500.0, "unreachable_flagged_s": 2.0}
 

@@ -27,7 +27,7 @@ import numpy as np
 from booth.core.config import ProgramConfig
 from booth.core.frames import ProgramFrame
 from booth.core.output import OutputConfig, OutputState, PolicyTimes
-from booth.services.output import OutputService
+from booth.program_out.output import OutputService
 
 TARGETS = {"encode_fps_720p30": 29.0, "clip_save_ms": 3000.0, "ingest_switch_ms": 2000.0, "rss_mb": 400.0}
 

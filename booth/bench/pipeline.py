@@ -29,7 +29,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from booth.app import build_booth
+    from booth.app.root import build_booth
     from booth.bench.preview import attach_preview
 
     app = QApplication.instance() or QApplication([])

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from booth.services.compositor import Compositor
 from booth.ui.bridge import FrameNotifier
 from booth.ui.program_view import ProgramView
+from booth.video.compositor import Compositor
 
 
 def attach_preview(compositor: Compositor) -> tuple[ProgramView, FrameNotifier]:

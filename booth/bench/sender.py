@@ -4,7 +4,7 @@
 
 then type commands: freeze, unfreeze, still-noise, moving, jitter 0.4, rate 10, resize 1280x720,
 garbage [SECONDS], quit. Closing stdin also stops it. The encoding lives in
-`booth.devices.pattern_sender`; this module is the command line and `SenderProcess`, which
+`booth.bench.pattern_sender`; this module is the command line and `SenderProcess`, which
 starts one as a child process and drives it by PID (kill, SIGSTOP/SIGCONT) and by its stdin.
 """
 
@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="sender: %(levelname)s %(message)s")
     logging.getLogger("libav").setLevel(logging.ERROR)
 
-    from booth.devices.pattern_sender import PatternSender
+    from booth.bench.pattern_sender import PatternSender
 
     def emit(line: str) -> None:
         sys.stdout.write(line + "\n")

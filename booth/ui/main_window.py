@@ -38,10 +38,9 @@ from booth.core.health.snapshot import HealthSnapshot
 from booth.core.output import Moment, OutputStatus
 from booth.core.overlay import format_clock
 from booth.core.source_state import SourceState, SourceStatus
-from booth.services.compositor import CompositorStats
-from booth.services.drop_controller import DropController
-from booth.services.frame_slot import FrameSlot
-from booth.services.output import ClipResult
+from booth.drop.controller import DropController
+from booth.program_out.output import ClipResult
+from booth.runtime.feed import FrameSlot
 from booth.ui.bridge import DropEvents, FrameNotifier
 from booth.ui.dialogs import AdjustStockDialog, ConfirmDialog, KeyMapDialog, ViewerCountDialog
 from booth.ui.health_panel import HealthPanel, HostAlertLine
@@ -50,6 +49,7 @@ from booth.ui.output_panel import OutputPanel
 from booth.ui.program_view import ProgramView
 from booth.ui.source_panel import SourcePanel
 from booth.ui.theme import PALETTE
+from booth.video.compositor import CompositorStats
 
 EXTEND_SECONDS = 30
 STATUS_REFRESH_MS = 250

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from booth.core.source_spec import parse_source_spec
-from booth.services.preflight import CheckStatus, check_source
+from booth.health.preflight import CheckStatus, check_source
 from tests import senders
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from booth.core.source_spec import parse_source_spec
 from booth.devices.sources import SourceError, open_source
-from booth.services.capture import CaptureService
+from booth.video.capture import CaptureService
 from tests import senders
 
 PROGRAM = (640, 360)

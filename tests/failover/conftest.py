@@ -8,12 +8,12 @@ from contextlib import ExitStack
 import numpy as np
 import pytest
 
-from booth.app import Booth
+from booth.app.root import Booth
 from booth.bench.failover import FailoverRig, failover_rig
 from booth.core.failover import FailoverSettings
 from booth.core.frames import ProgramFrame
 from booth.devices.imaging import solid
-from booth.services.overlay_render import OverlayRenderer
+from booth.video.overlay_render import OverlayRenderer
 
 PROGRAM = (320, 180)
 DWELL_S = 1.0  # short return dwell so recovery tests stay quick; the bench uses the default 5 s

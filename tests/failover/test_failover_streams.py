@@ -229,7 +229,7 @@ def test_host_lock_is_respected(qtbot, make_rig):
 
 
 def test_unreachable_primary_at_start_shows_the_secondary_and_says_why(qtbot, qapp):
-    from booth.app import build_booth
+    from booth.app.root import build_booth
     from booth.bench.failover import rig_config
 
     port = senders.free_port()
@@ -247,7 +247,7 @@ def test_unreachable_primary_at_start_shows_the_secondary_and_says_why(qtbot, qa
 
 
 def test_both_sources_down_at_start_show_the_slate_with_the_overlay(qtbot, qapp):
-    from booth.app import build_booth
+    from booth.app.root import build_booth
     from booth.bench.failover import rig_config
     from booth.core.source_spec import parse_source_spec
 
@@ -276,7 +276,7 @@ def test_primary_equal_to_secondary_is_rejected_by_the_config(spec):
 
 def test_srt_primary_killed_cuts_to_the_secondary(qtbot, qapp):
     """SRT (the phone-app protocol) through the system ffmpeg: caller to an ffmpeg listener, killed."""
-    from booth.app import build_booth
+    from booth.app.root import build_booth
     from booth.bench.failover import ProgramRecorder, SwitchLog, rig_config
 
     port = senders.free_port(senders.socket.SOCK_DGRAM)

@@ -9,7 +9,7 @@ from booth.core.health.meter import MicState
 from booth.core.health.network import InterfaceKind
 from booth.devices.health_audio import AudioUnavailable, PyAudioBackend
 from booth.devices.health_system import PsutilSensors, SensorError
-from booth.services.health_monitors import MicMonitor
+from booth.health.monitors import MicMonitor
 
 from .fakes import (
     LAPTOP_DEVICES,
@@ -141,7 +141,7 @@ def test_a_stream_that_stops_delivering_is_lost():
 
 
 def test_microphone_blocks_reach_the_program_audio_feed_at_the_device_rate():
-    from booth.services.mic_feed import MicFeed
+    from booth.audio.mic_feed import MicFeed
 
     module = FakePyAudioModule()
     mic = MicMonitor(PyAudioBackend(module, quiet=False), "RØDE Lavalier GO", ManualClock())

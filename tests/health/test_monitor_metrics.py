@@ -19,8 +19,8 @@ from booth.core.health.power import PowerVerdict
 from booth.core.health.settings import EndpointConfig, HealthConfig
 from booth.devices.health_audio import PyAudioBackend
 from booth.devices.health_system import PsutilSensors
-from booth.services.health_monitors import HealthMonitor
-from booth.services.metrics import MetricsSources, start_metrics_server
+from booth.health.monitors import HealthMonitor
+from booth.ops.metrics import MetricsSources, start_metrics_server
 
 from .fakes import THINKPAD_ON_BATTERY, THINKPAD_TEMPS, FakePsutil, FakePyAudioModule, sine
 from .servers import ModeServer, refused_port, wait_until

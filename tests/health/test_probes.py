@@ -9,7 +9,7 @@ import pytest
 from booth.core.health.network import EndpointState
 from booth.core.health.settings import EndpointConfig
 from booth.devices.health_probes import HttpProbe, TcpProbe, make_probe
-from booth.services.health_monitors import ProbeMonitor
+from booth.health.monitors import ProbeMonitor
 
 from .servers import FullBacklog, ModeServer, refused_port, wait_until
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from booth.bench.store import SaleClient, ServeProcess, http_json
+from booth.reports.kpis import build_report
 from booth.store import kinds
 from booth.store.db import DB_FILENAME
-from booth.store.kpis import build_report
 from booth.store.reader import SessionReader
 
 pytestmark = pytest.mark.slow

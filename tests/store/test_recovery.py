@@ -9,7 +9,7 @@ import pytest
 
 from booth.core.clock import ManualClock
 from booth.core.drop import Phase
-from booth.services.drop_session import start_drop_session
+from booth.drop.session import start_drop_session
 from booth.store import kinds
 from booth.store.db import DB_FILENAME, StoreError
 from booth.store.reader import SessionReader

@@ -11,7 +11,7 @@ import pytest
 from booth.core.clock import ManualClock
 from booth.core.drop import DropSpec, Sku
 from booth.core.events import SaleRecorded
-from booth.services.drop_controller import DropController
+from booth.drop.controller import DropController
 from booth.store import kinds
 from booth.store.db import SCHEMA_VERSION, StoreError
 from booth.store.reader import SessionReader

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from booth.app import build_booth, build_window
+from booth.app.root import build_booth, build_window
 from booth.core.config import ProgramConfig, demo_config
 from booth.core.failover import FailoverSettings, Lock
 from tests.conftest import SolidSource
@@ -82,8 +82,8 @@ def test_both_cameras_gone_shows_the_slate_with_the_overlay(qtbot, two_cameras):
 
 
 def test_each_cut_is_logged_with_its_reason_and_the_gap_viewers_saw(qtbot, tmp_path):
-    from booth.app import record_program_cuts
-    from booth.services.drop_session import start_drop_session
+    from booth.app.root import record_program_cuts
+    from booth.drop.session import start_drop_session
     from booth.store.reader import SessionReader
 
     base = demo_config()

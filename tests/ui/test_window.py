@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from booth.app import build_booth, build_window, resolve_config
+from booth.app.root import build_booth, build_window, resolve_config
 from booth.core.config import ProgramConfig, demo_config
 from booth.core.drop import DropSpec, Sku
 from booth.core.overlay import AMBER, Corner, OverlayModel
 from booth.devices.imaging import to_program
-from booth.services.overlay_render import OverlayRenderer
 from booth.ui.dialogs import AdjustStockDialog, ConfirmDialog, KeyMapDialog
 from booth.ui.keymap import BINDINGS
+from booth.video.overlay_render import OverlayRenderer
 from tests.conftest import SolidSource
 
 SIZE = (640, 360)

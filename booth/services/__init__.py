@@ -1,1 +1,0 @@
-"""Threads and orchestration: capture, compositor, monitors, output. No QtWidgets here."""

@@ -1,0 +1,229 @@
+"""The program compositor: active source + overlay → program frames, on its own thread and clock.
+
+It composes as soon as the active source delivers (latency = compose time) and its own
+clock fills in when the source does not (the last frame again, or the slate), so the
+outputs never stall and every gap is visible in the program frames.
+
+Pacing: a grid of program frame times. A frame is composed when a fresh source frame
+is there and its grid window is open, or when the window closes (a repeat). The grid
+advances exactly one period per output, so a faster source cannot raise the program
+rate. When the source runs at the program rate (exactly one new frame per output), the
+grid is nudged toward the moments its frames arrive, so they are composed the instant
+they land instead of waiting for a window to open.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QColor, QFont, QImage, QPainter
+
+from booth.core.config import ProgramConfig
+from booth.core.frames import Pixels, ProgramFrame, SourceFrame
+from booth.core.overlay import OverlayModel
+from booth.devices.imaging import solid, to_program
+from booth.runtime.feed import FrameSlot
+from booth.video.overlay_render import OverlayRenderer, overlay_fonts
+
+log = logging.getLogger(__name__)
+
+PHASE_GAIN = 0.25  # how quickly the grid locks onto a source's rhythm
+STATS_WINDOW = 4000  # frames kept for percentiles (over a minute at 60 fps)
+
+
+class ActiveSource(Protocol):
+    def active(self) -> tuple[str, FrameSlot[SourceFrame]] | None:
+        """The source on program now (name and slot), or None for the slate."""
+        ...
+
+
+class FixedSource:
+    def __init__(self, name: str, slot: FrameSlot[SourceFrame]) -> None:
+        self._choice = (name, slot)
+
+    def active(self) -> tuple[str, FrameSlot[SourceFrame]]:
+        return self._choice
+
+
+@dataclass(frozen=True)
+class CompositorStats:
+    fps: float
+    frames: int
+    repeats: int
+    compose_ms_p50: float
+    compose_ms_p95: float
+    latency_ms_p50: float
+    latency_ms_p95: float
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+class Compositor:
+    def __init__(
+        self,
+        program: ProgramConfig,
+        sources: ActiveSource,
+        overlay: Callable[[], OverlayModel],
+        slate_text: str = "Back in a moment",
+        clock: Callable[[], float] = time.monotonic,
+        slate_picture: Pixels | None = None,
+    ) -> None:
+        self.program = program
+        self.output: FrameSlot[ProgramFrame] = FrameSlot()
+        self._sources = sources
+        self._overlay = overlay
+        self._clock = clock
+        self._renderer = OverlayRenderer(program.size)
+        self._slate = (
+            to_program(slate_picture, *program.size) if slate_picture is not None
+            else render_slate(program.size, slate_text)
+        )  # fmt: skip
+        self._listeners: list[Callable[[ProgramFrame], None]] = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._compose_ms: deque[float] = deque(maxlen=STATS_WINDOW)
+        self._latency_ms: deque[float] = deque(maxlen=STATS_WINDOW)
+        self._out_times: deque[float] = deque(maxlen=240)
+        self._frames = 0
+        self._repeats = 0
+
+    def subscribe(self, listener: Callable[[ProgramFrame], None]) -> None:
+        """`listener` runs on the compositor thread for every program frame: keep it tiny."""
+        self._listeners.append(listener)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="booth-compositor", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5.0)
+            if self._thread.is_alive():
+                log.error("compositor thread did not stop")
+            self._thread = None
+
+    def stats(self) -> CompositorStats:
+        now = self._clock()
+        with self._lock:
+            compose = list(self._compose_ms)
+            latency = list(self._latency_ms)
+            fps = float(sum(1 for t in self._out_times if now - t <= 1.0))
+            return CompositorStats(
+                fps, self._frames, self._repeats,
+                percentile(compose, 50), percentile(compose, 95),
+                percentile(latency, 50), percentile(latency, 95),
+            )  # fmt: skip
+
+    def reset_stats(self) -> None:
+        with self._lock:
+            self._compose_ms.clear()
+            self._latency_ms.clear()
+
+    # -- the thread -----------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        period = 1.0 / self.program.fps
+        half = period / 2
+        next_due = self._clock() + half
+        last: tuple[str, SourceFrame] | None = None
+        last_slot_seq: dict[int, int] = {}
+        while not self._stop.is_set():
+            now = self._clock()
+            if now < next_due - half and self._stop.wait(next_due - half - now):
+                break
+            choice = self._sources.active()
+            fresh: SourceFrame | None = None
+            in_step = False
+            if choice is not None:
+                name, slot = choice
+                seen = last_slot_seq.get(id(slot), 0)
+                got = slot.wait_newer(seen, next_due + half - self._clock())
+                switched = self._sources.active()
+                if got is None and switched is not None and switched[1] is not slot:
+                    # The switcher cut away while we waited on a stalled source: take the new
+                    # source's newest frame now instead of holding the old picture one more frame.
+                    choice, (name, slot) = switched, switched
+                    seen = last_slot_seq.get(id(slot), 0)
+                    got = slot.wait_newer(seen, 0.0)
+                if got is not None:
+                    in_step = got[0] == seen + 1
+                    last_slot_seq[id(slot)] = got[0]
+                    fresh = got[1]
+                    last = (name, fresh)
+            if self._stop.is_set():
+                break
+            picked_at = self._clock()
+            try:
+                frame = self._compose(fresh, last, choice is not None, picked_at)
+            except Exception:
+                log.exception("composing a program frame failed")
+                frame = None
+            if frame is not None:
+                self.output.put(frame)
+                for listener in self._listeners:
+                    listener(frame)
+            if fresh is not None and in_step:
+                error = min(half, max(-half, fresh.captured_at - next_due))
+                next_due += period + PHASE_GAIN * error
+            else:
+                next_due += period
+            if self._clock() - next_due > period:
+                next_due = self._clock() + half  # fell behind (machine busy): resync, don't burst
+
+    def _compose(
+        self,
+        fresh: SourceFrame | None,
+        last: tuple[str, SourceFrame] | None,
+        has_source: bool,
+        picked_at: float,
+    ) -> ProgramFrame:
+        w, h = self.program.size
+        if has_source and last is not None:
+            name, shown = last
+            pixels = to_program(shown.pixels, w, h)
+            source_seq, captured_at = shown.seq, shown.captured_at
+        else:
+            name, pixels, source_seq, captured_at = "slate", self._slate.copy(), -1, picked_at
+        self._renderer.burn(pixels, self._overlay())
+        done = self._clock()
+        repeat = fresh is None
+        with self._lock:
+            self._frames += 1
+            self._repeats += repeat
+            self._out_times.append(done)
+            self._compose_ms.append((done - picked_at) * 1000)
+            if not repeat:
+                self._latency_ms.append((done - captured_at) * 1000)
+            seq = self._frames
+        return ProgramFrame(pixels, seq, done, name, source_seq, captured_at, repeat)
+
+
+def render_slate(size: tuple[int, int], text: str) -> Pixels:
+    """A calm dark card with one line of text; the overlay is still burned on top of it."""
+    w, h = size
+    pixels = solid(w, h, (40, 30, 24))
+    image = QImage(pixels.data, w, h, pixels.strides[0], QImage.Format.Format_RGB32)
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+    font = QFont(overlay_fonts()[0])
+    font.setPixelSize(max(10, h // 14))
+    painter.setFont(font)
+    painter.setPen(QColor(235, 235, 235))
+    painter.drawText(QRect(0, 0, w, h * 2 // 3), Qt.AlignmentFlag.AlignCenter, text)
+    painter.end()
+    return pixels
