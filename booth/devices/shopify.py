@@ -17,6 +17,7 @@ Credentials and tokens are never logged and never in an exception's text.
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 import uuid
@@ -66,6 +67,10 @@ class ShopUnknownItem(ShopError):
 
 class ShopStale(ShopError):
     """CHANGE_FROM_QUANTITY_STALE: the level moved since we read it."""
+
+
+class ShopContention(ShopUnavailable):
+    """Every compare-and-set attempt lost to another writer: nothing was applied, try again shortly."""
 
 
 class ShopRefused(ShopError):
@@ -459,6 +464,7 @@ class ShopifyClient:
         the caller can journal it: resending after a crash must reuse that key and level.
 
         Never takes the shop below zero: if the re-read level cannot cover `qty`, ShopRefused(available=…).
+        When every attempt was stale, ShopContention: nothing was applied, send it again later.
         """
         change_from = expected
         for attempt in range(first_attempt, first_attempt + max_attempts):
@@ -479,8 +485,10 @@ class ShopifyClient:
                 log.info("stall sale %s: level moved from %d, re-reading (attempt %d)", sale_id, change_from,
                          attempt + 1)
                 change_from = None
-        raise ShopRefused(f"The level kept moving: {max_attempts} compare-and-set attempts were all stale.",
-                          "CHANGE_FROM_QUANTITY_STALE")  # fmt: skip
+                # Two booths retrying in lockstep would keep colliding: a random pause breaks the tie.
+                self._sleep(random.uniform(0.0, 0.02 * (attempt - first_attempt + 1)))
+        raise ShopContention(f"The level kept moving: {max_attempts} compare-and-set attempts were all stale; "
+                             "Booth tries again shortly.")  # fmt: skip
 
     def claim_code(self, key: str, value: str, timeout_s: float | None = None,
                    deadline_s: float | None = None) -> Claim:

@@ -38,6 +38,7 @@ from booth.core.shop.webhooks import Decision, LevelUpdate, OrderCreated, Verdic
 from booth.devices.shopify import (
     ResolvedItem,
     ShopAuthError,
+    ShopContention,
     ShopError,
     ShopifyClient,
     ShopRefused,
@@ -327,6 +328,11 @@ class ShopSync:
                 self.ledger.write_finished(sale.sku_id)
             self._settle_refused(entry, exc.available, str(exc))
             return True
+        except ShopContention as exc:  # other writers won every round: not an outage, not an oversell
+            with self._lock:
+                self.ledger.write_finished(sale.sku_id)
+            log.info("stall sale %s: %s", sale.sale_id, exc)
+            return False
         except ShopError as exc:
             with self._lock:
                 self.ledger.write_finished(sale.sku_id)

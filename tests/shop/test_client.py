@@ -10,6 +10,7 @@ from booth.bench.shop_standin import StandinProcess
 from booth.core.shop.settings import ShopCredentials, ShopSku
 from booth.devices.shopify import (
     ShopAuthError,
+    ShopContention,
     ShopifyClient,
     ShopRefused,
     ShopThrottled,
@@ -110,7 +111,7 @@ def test_compare_and_set_never_drives_the_shop_below_zero(client: ShopifyClient,
 
 def test_the_stale_retries_are_bounded(client: ShopifyClient, standin: StandinProcess) -> None:
     standin.faults(race_always={TEE_ITEM: -1})  # someone else sells one just before each of our writes
-    with pytest.raises(ShopRefused, match="2 compare-and-set attempts were all stale"):
+    with pytest.raises(ShopContention, match="2 compare-and-set attempts were all stale"):
         client.sell(TEE_ITEM, standin.location_id, 1, "sale-4", expected=400, max_attempts=2)
     assert standin.available(TEE_ITEM) == 398  # theirs landed, ours did not
 

@@ -128,6 +128,15 @@ def test_a_webhook_can_only_move_the_counter_down() -> None:
     assert book.observe_reading(3.5, "tee", 398, source="webhook") == []  # ours may be pending: poll instead
 
 
+def test_a_poll_that_crossed_a_webhook_cannot_count_back_up() -> None:
+    book = ledger()
+    fold(book, book.observe_reading(1.0, "tee", 400))
+    epoch = book.epochs()["tee"]  # a poll leaves; an online order's webhook lands first
+    fold(book, book.observe_reading(2.0, "tee", 399, source="webhook"))
+    assert book.observe_reading(2.1, "tee", 400, epoch) == []  # the poll's older level is no "return"
+    assert book.left("tee") == 49
+
+
 def test_the_counter_never_promises_more_than_the_shop_has() -> None:
     book = ledger()
     fold(book, book.observe_reading(1.0, "tee", 3))  # the shop only has 3 of the 50

@@ -10,9 +10,10 @@ sticker code) when the host makes it, an online order or another booth's sale wh
 drops by more than our own writes explain. `drawn` only goes down when the shop really gains stock
 (a restock or a cancellation, each logged), and never below zero, so the counter never exceeds the quota.
 
-Readings are only trusted when nothing of ours was in flight: a poll sent before one of our writes and
-answered after it could show the level either side of it. Each write bumps the item's epoch; a poll
-carries the epochs it was sent under and is dropped if they moved. Our writes' own results (the level
+Readings are only trusted when nothing of ours was in flight: a poll sent before one of our writes (or
+a webhook that moved the counter) and answered after it could show the level either side of it. Each
+write and each such webhook bumps the item's epoch; a poll carries the epochs it was sent under and is
+dropped if they moved. Our writes' own results (the level
 our compare-and-set matched, the level it left) are exact and fill the gap.
 
 Webhooks only ever move the counter down (a drop in the level that is not our echo); a rise seen by a
@@ -127,8 +128,10 @@ class ShopLedger:
             return []
         if epoch is not None and (epoch != item.epoch or item.in_flight):
             return []  # one of our writes crossed this reading: it may show either side of it
-        if source == "webhook" and (self.busy(sku_id) or item.shop is None or available >= item.shop):
-            return []  # webhooks only move the counter down, and only when nothing of ours is pending
+        if source == "webhook":
+            if self.busy(sku_id) or item.shop is None or available >= item.shop:
+                return []  # webhooks only move the counter down, and only when nothing of ours is pending
+            item.epoch += 1  # a poll already on the wire may answer with the level before this delivery
         return self._level_events(at_wall, sku_id, available)
 
     def write_started(self, sku_id: str) -> None:
