@@ -162,7 +162,6 @@ class ShopSync:
             if thread.is_alive():
                 log.error("%s did not stop within %.1f s", thread.name, timeout)
         self._threads.clear()
-        self.client.close()
 
     # -- selling at the stall ------------------------------------------------------------------
 
@@ -246,12 +245,18 @@ class ShopSync:
     # -- the threads ---------------------------------------------------------------------------
 
     def _poll_loop(self) -> None:
-        while not self._stop.is_set():
-            started = self._mono()
-            self.poll_once()
-            wait = max(0.0, self.settings.poll_seconds - (self._mono() - started))
-            self._nudge.wait(wait)
-            self._nudge.clear()
+        try:
+            while not self._stop.is_set():
+                started = self._mono()
+                try:
+                    self.poll_once()
+                except Exception:  # a bug in one poll must not end the truth: logged, the next poll runs
+                    log.exception("shop poll failed")
+                wait = max(0.0, self.settings.poll_seconds - (self._mono() - started))
+                self._nudge.wait(wait)
+                self._nudge.clear()
+        finally:
+            self.client.close()  # this thread's HTTP session
 
     def poll_once(self) -> None:
         skus = list(self.items)
@@ -283,18 +288,26 @@ class ShopSync:
 
     def _write_loop(self) -> None:
         backoff = 0.25
-        while not self._stop.is_set():
-            with self._wake_writer:
-                while not self._queue and not self._stop.is_set():
-                    self._wake_writer.wait(0.5)
-                if self._stop.is_set():
-                    return
-                entry = self._queue[0]
-            if self.write_one(entry):
-                backoff = 0.25
-            else:
-                self._stop.wait(backoff)  # the shop is away: the queue waits, in order
-                backoff = min(5.0, backoff * 2)
+        try:
+            while not self._stop.is_set():
+                with self._wake_writer:
+                    while not self._queue and not self._stop.is_set():
+                        self._wake_writer.wait(0.5)
+                    if self._stop.is_set():
+                        return
+                    entry = self._queue[0]
+                try:
+                    settled = self.write_one(entry)
+                except Exception:  # keep the sale queued: it is retried, never dropped
+                    log.exception("stall sale %s: write failed", entry.sale.sale_id)
+                    settled = False
+                if settled:
+                    backoff = 0.25
+                else:
+                    self._stop.wait(backoff)  # the shop is away: the queue waits, in order
+                    backoff = min(5.0, backoff * 2)
+        finally:
+            self.client.close()
 
     def write_one(self, entry: _Pending) -> bool:
         """Send the oldest queued sale. True when it is settled (confirmed or refused), False to retry later."""
@@ -324,20 +337,20 @@ class ShopSync:
                                     expected=expected, first_attempt=entry.attempt, on_attempt=journal_attempt,
                                     deadline_s=self._write_deadline_s)  # fmt: skip
         except ShopRefused as exc:
-            with self._lock:
-                self.ledger.write_finished(sale.sku_id)
+            self._finished(sale.sku_id)
             self._settle_refused(entry, exc.available, str(exc))
             return True
         except ShopContention as exc:  # other writers won every round: not an outage, not an oversell
-            with self._lock:
-                self.ledger.write_finished(sale.sku_id)
+            self._finished(sale.sku_id)
             log.info("stall sale %s: %s", sale.sale_id, exc)
             return False
         except ShopError as exc:
-            with self._lock:
-                self.ledger.write_finished(sale.sku_id)
+            self._finished(sale.sku_id)
             self._failed(exc)
             return False
+        except BaseException:
+            self._finished(sale.sku_id)  # never leave the item "in flight": polls would be ignored for good
+            raise
         with self._lock:
             self.ledger.write_finished(sale.sku_id)
             self.gate.own_write(numeric_id(item.inventory_item_id), done.after)
@@ -348,6 +361,10 @@ class ShopSync:
             self._recovered(self._mono())
             self.health.synced(self._mono())
         return True
+
+    def _finished(self, sku_id: str) -> None:
+        with self._lock:
+            self.ledger.write_finished(sku_id)
 
     def _settle_refused(self, entry: _Pending, available: int | None, reason: str) -> None:
         sale = entry.sale

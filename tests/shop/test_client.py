@@ -199,3 +199,24 @@ def test_a_code_is_claimed_once_across_clients(client: ShopifyClient, standin: S
     second = other.claim_code("code-abc", "booth-b sale-9")
     assert first.claimed and not second.claimed and second.holder == "booth-a sale-1"
     assert standin.state()["metafields"] == {"booth_codes.code-abc": "booth-a sale-1"}
+
+
+def test_the_token_is_renewed_before_it_expires(standin: StandinProcess, credentials: ShopCredentials) -> None:
+    now = [1000.0]
+    client = ShopifyClient(standin.domain, credentials, "2026-04", base_url=standin.url, monotonic=lambda: now[0])
+    client.shop_name()
+    now[0] += 86399 - 400  # still valid for 400 s: more than the 300 s margin, kept
+    client.shop_name()
+    assert standin.state()["calls"]["token"] == 1
+    now[0] += 200  # 200 s left: renewed before the shop would refuse it
+    client.shop_name()
+    assert standin.state()["calls"]["token"] == 2 and standin.state()["calls"]["unauthorized"] == 0
+
+
+def test_a_key_reused_for_another_sale_is_refused_not_applied(client: ShopifyClient, standin: StandinProcess) -> None:
+    key = idempotency_key("sale-9", 0)
+    client.adjust(TEE_ITEM, standin.location_id, -1, 400, key, "gid://booth/StallSale/9")
+    with pytest.raises(ShopRefused) as err:
+        client.adjust(CAP_ITEM, standin.location_id, -1, 30, key, "gid://booth/StallSale/10")
+    assert err.value.code == "IDEMPOTENCY_KEY_PARAMETER_MISMATCH"
+    assert standin.available(CAP_ITEM) == 30 and standin.available(TEE_ITEM) == 399
