@@ -1,6 +1,6 @@
 """`booth check [--json] [--drop FILE]`: headless pre-flight of the rig.
 
-Exit 0 when everything is ok, 1 with warnings, 2 with failures (or an unreadable config).
+Exit 0 when everything is ok, 1 with warnings, 2 with failures (or an unreadable drop file).
 """
 
 from __future__ import annotations
@@ -8,35 +8,42 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
-
-from booth.core.config import ConfigError, load_config_or_demo
-from booth.health.preflight import CheckReport, CheckStatus, run_preflight
+from typing import Any
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from booth.app.options import add_drop_options
+
+    add_drop_options(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    parser.add_argument("--drop", dest="check_drop", type=Path, metavar="FILE",
-                        help="drop config (TOML) with [health] endpoints; default: the demo drop")
     parser.add_argument("--probes", type=int, default=5, metavar="N", help="probes per endpoint (default 5)")
 
 
 def run(args: argparse.Namespace) -> int:
-    path = getattr(args, "check_drop", None) or getattr(args, "drop", None)
-    try:
-        config = load_config_or_demo(path)
-    except ConfigError as exc:
-        sys.stderr.write(f"booth check: {exc}\n")
+    from booth.app.options import Options
+    from booth.app.startup import recording_folder, resolve_config
+    from booth.health.preflight import run_preflight
+
+    options = Options.from_args(args)
+    config, problems = resolve_config(options)
+    if config is None:
+        if args.json:
+            print(json.dumps({"ok": False, "exit_code": 2, "config_problems": problems}, indent=2))
+        else:
+            sys.stderr.write("booth check: the drop file has problems:\n" + "".join(f"  {p}\n" for p in problems))
         return 2
-    report = run_preflight(config, probe_count=max(1, args.probes))
+    report = run_preflight(config, probe_count=max(1, args.probes),
+                           recording_folder=recording_folder(options, config))  # fmt: skip
     if args.json:
         print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     else:
         print(format_report(report))
-    return report.exit_code
+    return int(report.exit_code)
 
 
-def format_report(report: CheckReport) -> str:
+def format_report(report: Any) -> str:
+    from booth.health.preflight import CheckStatus
+
     width = max(len(i.name) for i in report.items)
     lines = [f"Booth pre-flight — {report.config}", ""]
     for item in report.items:

@@ -17,11 +17,10 @@ import csv
 import os
 import secrets
 import sys
-import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from booth.core.config import ConfigError
+from booth.core.config_table import ConfigError, read_toml
 from booth.core.shop.codes import StickerCode, make_codes
 from booth.core.shop.settings import CredentialsError, parse_drop_with_shop
 
@@ -54,12 +53,7 @@ def run(args: argparse.Namespace) -> int:
     if not 1 <= args.count <= MAX_CODES:
         return _fail(f"--count must be between 1 and {MAX_CODES}, got {args.count}")
     try:
-        raw = tomllib.loads(drop_path.read_text(encoding="utf-8"))
-        config, shop = parse_drop_with_shop(raw, str(drop_path), drop_path)
-    except FileNotFoundError:
-        return _fail(f"{drop_path}: file not found")
-    except tomllib.TOMLDecodeError as exc:
-        return _fail(f"{drop_path}: not valid TOML: {exc}")
+        config, shop = parse_drop_with_shop(read_toml(drop_path), str(drop_path), drop_path)
     except ConfigError as exc:
         return _fail(str(exc))
     skus = {s.id: s for s in config.drop.skus}

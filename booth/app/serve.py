@@ -1,7 +1,7 @@
-"""`booth serve`: run a drop without a screen — session log, drop timer and the shop webhook.
+"""`booth serve`: run a drop without a screen — session log, drop clock and the shop port.
 
-Sales arrive over HTTP (see `booth.api.shop_webhook`); every acknowledged sale is on disk. Killed
-or crashed, the next `booth serve` on the same data folder resumes the same drop: same stock, same
+Sales arrive over HTTP; every acknowledged sale is on disk. Killed or crashed, the next
+`booth serve --resume` on the same data folder goes on with the same drop: same stock, same
 deadline. Stop it with Ctrl+C or SIGTERM.
 """
 
@@ -13,60 +13,53 @@ import signal
 import sys
 import threading
 import time
-from pathlib import Path
 
 _T0 = time.monotonic()
 
 log = logging.getLogger(__name__)
 
+DEFAULT_PORT = 8765
+
+NO_ANSWER = """\
+booth serve: the {kind} "{title}" ({events} events) was not closed. Say what to do with it:
+  --resume        go on with the same stock and deadline
+  --new-session   close it and begin a new session
+"""
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--drop", dest="serve_drop", type=Path, metavar="FILE",
-                        help="drop config (TOML); default: the demo drop")
-    parser.add_argument("--data-dir", type=Path, metavar="DIR",
-                        help="where the session log lives (default: the user data folder)")
-    parser.add_argument("--shop-host", default="127.0.0.1", metavar="HOST",
-                        help="address the shop webhook binds to (default 127.0.0.1: this machine only)")
-    parser.add_argument("--shop-port", type=int, default=8765, metavar="N",
-                        help="shop webhook port (default 8765; 0 picks a free one)")
-    parser.add_argument("--kind", choices=("drop", "rehearsal", "live"), default="drop",
-                        help="what kind of session a new one is (default: drop)")
-    parser.add_argument("--start", action="store_true", help="start the offer timer if it has not started")
-    parser.add_argument("--new", action="store_true",
-                        help="do not resume an unfinished drop: close it and begin a new session")
+    from booth.app.options import add_drop_options, add_session_options
+
+    add_drop_options(parser)
+    add_session_options(parser)
+    parser.add_argument("--start", dest="start_timer", action="store_true", default=argparse.SUPPRESS,
+                        help="start the offer timer if it has not started")  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
-    from booth.api.shop_webhook import ShopWebhook
-    from booth.core.config import ConfigError, load_config_or_demo
-    from booth.core.drop import Phase
-    from booth.drop.session import start_drop_session
-    from booth.runtime.worker import Periodic
-    from booth.store.db import StoreError
+    from booth.app.options import Options
 
-    drop_file = getattr(args, "serve_drop", None) or getattr(args, "drop", None)
-    try:
-        config = load_config_or_demo(drop_file)
-    except ConfigError as exc:
-        sys.stderr.write(f"booth serve: {exc}\n")
-        return 2
-    try:
-        session = start_drop_session(args.data_dir, config, kind=args.kind, resume=not args.new)
-    except StoreError as exc:
-        sys.stderr.write(f"booth serve: {exc}\n")
-        return 2
-    for message in session.messages:
-        print(message, flush=True)
-    controller = session.controller
-    if args.start and controller.view().phase is Phase.READY:
-        controller.start_timer()
-    try:
-        webhook = ShopWebhook(controller, session.watch, host=args.shop_host, port=args.shop_port).start()
-    except OSError as exc:
-        session.close("webhook failed")
-        sys.stderr.write(f"booth serve: cannot listen on {args.shop_host}:{args.shop_port} ({exc.strerror or exc}).\n")
-        return 2
-    ticker = Periodic("booth-drop-tick", 0.25, controller.tick).start()
+    options = Options.from_args(args)
+    if options.shop_port is None:
+        options = _with_port(options, DEFAULT_PORT)
+    return serve(options)
+
+
+def _with_port(options, port: int):  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    return replace(options, shop_port=port)
+
+
+def serve(options) -> int:  # type: ignore[no-untyped-def]
+    from booth.app.drop_parts import add_drop_clock, add_shop_port, build_drop
+    from booth.app.lifecycle import Lifecycle
+    from booth.app.startup import open_session, resolve_config
+    from booth.core.drop import Phase
+    from booth.store.db import StoreError
+    from booth.store.instance_lock import InstanceLock
+    from booth.store.paths import resolve_data_dir
+    from booth.store.recovery import peek_open_session
 
     stop = threading.Event()
     reason = {"why": "signal"}
@@ -75,26 +68,62 @@ def run(args: argparse.Namespace) -> int:
         reason["why"] = signal.Signals(signum).name
         stop.set()
 
-    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)  # before anything that can wait
     signal.signal(signal.SIGINT, on_signal)
-    view = controller.view()
-    ready_ms = (time.monotonic() - _T0) * 1000
-    stock = ", ".join(f"{s.id} {s.left}/{s.initial}" for s in view.skus)
-    print(
-        f"Booth serving '{view.title}' (session {session.session_id}, "
-        f"{'resumed' if session.opened.resumed else 'new'}, {view.phase}, {view.remaining_s:.0f} s left; {stock}) "
-        f"— shop webhook {webhook.url} — ready in {ready_ms:.0f} ms",
-        flush=True,
-    )
+    config, problems = resolve_config(options)
+    if config is None:
+        sys.stderr.write("booth serve: the drop file has problems; no drop started:\n")
+        sys.stderr.write("".join(f"  {p}\n" for p in problems))
+        return 2
     try:
-        while not stop.wait(1.0):
-            pass
+        lock = InstanceLock(resolve_data_dir(options.data_dir)).acquire()
+    except StoreError as exc:
+        sys.stderr.write(f"booth serve: {exc}\n")
+        return 2
+    try:
+        resume = not options.new_session
+        info = peek_open_session(options.data_dir) if resume else None
+        if info is not None and not options.resume:
+            sys.stderr.write(NO_ANSWER.format(kind=info.kind, title=info.title, events=info.events))
+            return 2
+        try:
+            session = open_session(options, config, resume)
+        except StoreError as exc:
+            sys.stderr.write(f"booth serve: {exc}\n")
+            return 2
+        for message in session.messages:
+            print(message, flush=True)
+        booth = build_drop(config, Lifecycle(), session=session)
+        add_drop_clock(booth)
+        add_shop_port(booth, options)
+        controller = session.controller
+        if options.start_timer and controller.view().phase is Phase.READY:
+            controller.start_timer()
+        try:
+            booth.start()
+        except StoreError as exc:
+            sys.stderr.write(f"booth serve: {exc}\n")
+            return 2
+        view = controller.view()
+        ready_ms = (time.monotonic() - _T0) * 1000
+        stock = ", ".join(f"{s.id} {s.left}/{s.initial}" for s in view.skus)
+        url = booth.webhook.url if booth.webhook is not None else "none"  # type: ignore[attr-defined]
+        print(
+            f"Booth serving '{view.title}' (session {session.session_id}, "
+            f"{'resumed' if session.opened.resumed else 'new'}, {view.phase}, {view.remaining_s:.0f} s left; {stock}) "
+            f"— shop port {url} — ready in {ready_ms:.0f} ms",
+            flush=True,
+        )
+        try:
+            while not stop.wait(1.0):
+                pass
+        finally:
+            log.info("stopping (%s)", reason["why"])
+            session.close_reason = reason["why"]
+            booth.stop()
+        return 0
     finally:
-        log.info("stopping (%s)", reason["why"])
-        webhook.close()
-        ticker.stop()
-        session.close(reason["why"])
-    return 0
+        lock.release()
 
 
 def main(argv: list[str] | None = None) -> int:

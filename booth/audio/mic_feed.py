@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Callable
 
 from booth.core.audio import resample_s16_mono
-from booth.runtime.worker import Periodic
+from booth.runtime.worker import Worker, every
 
 PROGRAM_RATE = 48000
 MAX_QUEUED_BLOCKS = 64  # ≈ 1.4 s of 1024-sample blocks
@@ -23,7 +23,7 @@ class MicFeed:
         self._push = push
         self._queue: deque[tuple[bytes, int]] = deque(maxlen=MAX_QUEUED_BLOCKS)
         self._lock = threading.Lock()
-        self._worker = Periodic("booth-mic-feed", 0.02, self.drain)
+        self._worker = Worker("booth-mic-feed", every(0.02, self.drain), "Program sound")
         self.dropped_blocks = 0
 
     def on_block(self, pcm: bytes, rate: int) -> None:  # PortAudio thread: append and return

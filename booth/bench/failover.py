@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import queue
 import threading
 import time
 from collections import deque
@@ -27,14 +28,16 @@ from booth.app.root import Booth, build_booth
 from booth.bench.sender import SenderProcess
 from booth.core.config import BoothConfig, ProgramConfig, parse_size
 from booth.core.drop import DropSpec, Sku
-from booth.core.failover import PRIMARY, SECONDARY, FailoverSettings, Switch
-from booth.core.frames import ProgramFrame
+from booth.core.failover import PRIMARY, SECONDARY, FailoverSettings, Lock, Switch
+from booth.core.frames import FrameStamp, ProgramFrame
 from booth.core.source_spec import parse_source_spec
+from booth.runtime.feed import Feed
+from booth.runtime.worker import Worker, every
 from booth.video.compositor import percentile
 
 log = logging.getLogger(__name__)
 
-TARGETS = {"kill_gap_ms_p95": 300.0, "stall_gap_ms_p95": 300.0, "freeze_detect_ms_max": 1000.0, "gui_block_ms": 100.0}
+TARGETS = {"kill_gap_ms_p95": 300.0, "stall_gap_ms_p95": 300.0, "freeze_detect_ms_max": 1000.0, "gui_block_ms": 50.0}
 KINDS = ("kill", "stall", "freeze")
 CUT_TIMEOUT_S = 10.0
 RETURN_TIMEOUT_S = 30.0
@@ -48,15 +51,26 @@ class Shown:
 
 
 class ProgramRecorder:
-    """Which source every program frame showed, and when (runs on the compositor thread: tiny)."""
+    """Which source every program frame showed, and when: it reads the stamps of every frame from
+    the program feed on its own worker, the way the switcher's gap meter does."""
 
-    def __init__(self, maxlen: int = 30_000) -> None:
+    def __init__(self, program: Feed[ProgramFrame, FrameStamp], maxlen: int = 30_000) -> None:
         self._lock = threading.Lock()
         self._frames: deque[Shown] = deque(maxlen=maxlen)
+        self._reader = program.reader()
+        self._worker = Worker("booth-bench-program", every(0.02, self._read), "Program recorder")
 
-    def __call__(self, frame: ProgramFrame) -> None:
+    def start(self) -> ProgramRecorder:
+        self._worker.start()
+        return self
+
+    def stop(self) -> None:
+        self._worker.stop()
+
+    def _read(self) -> None:
+        stamps = self._reader.history()
         with self._lock:
-            self._frames.append(Shown(frame.composed_at, frame.source, frame.repeat))
+            self._frames.extend(Shown(s.composed_at, s.source, s.repeat) for s in stamps)
 
     def since(self, t: float) -> list[Shown]:
         with self._lock:
@@ -99,7 +113,7 @@ class FailoverRig:
 
     sender: SenderProcess
     booth: Booth
-    program: ProgramRecorder = field(default_factory=ProgramRecorder)
+    program: ProgramRecorder
     cuts: SwitchLog = field(default_factory=SwitchLog)
 
     def wait(self, condition: Callable[[], bool], timeout: float, what: str, step: float = 0.01) -> None:
@@ -150,14 +164,16 @@ def failover_rig(
     booth: Booth | None = None
     try:
         booth = build_booth(rig_config(sender.url, settings or FailoverSettings(), size))
-        rig = FailoverRig(sender, booth)
-        booth.compositor.subscribe(rig.program)
+        rig = FailoverRig(sender, booth, ProgramRecorder(booth.program))
         booth.switcher.on_switch(rig.cuts)
         booth.controller.start_timer()  # a live drop: a failed source is retried every second
         booth.start()
+        rig.program.start()
         yield rig
     finally:
         if booth is not None:
+            if "rig" in locals():
+                rig.program.stop()
             booth.stop()
         sender.kill()
 
@@ -185,13 +201,31 @@ class Trial:
 
 
 class GuiWatch:
-    """Longest gap between ticks of a 10 ms QTimer on the GUI thread, while a fault is on."""
+    """Longest gap between ticks of a 10 ms QTimer on the GUI thread, while a fault is on.
+
+    It is also the host's hands: what the driver thread asks for (a lock change, "reconnect now")
+    runs on the GUI thread at the next tick, exactly where the window's keys would run it."""
 
     def __init__(self) -> None:
         self.fault_on = threading.Event()
-        self.max_block_ms = 0.0  # during faults
+        self.max_block_ms = 0.0  # during faults and host actions
         self.max_block_all_ms = 0.0
         self._last: float | None = None
+        self._asks: queue.SimpleQueue[Callable[[], object]] = queue.SimpleQueue()
+        self.host_actions = 0
+
+    def ask(self, action: Callable[[], object]) -> None:
+        """Run `action` on the GUI thread (from the driver thread)."""
+        self._asks.put(action)
+
+    def run_asks(self) -> None:
+        while True:
+            try:
+                action = self._asks.get_nowait()
+            except queue.Empty:
+                return
+            action()
+            self.host_actions += 1
 
     def tick(self) -> None:
         now = time.monotonic()
@@ -248,6 +282,31 @@ def run_trial(rig: FailoverRig, kind: str, gui: GuiWatch) -> Trial:
     return trial
 
 
+def lock_trial(rig: FailoverRig, gui: GuiWatch) -> Trial:
+    """The host holds the secondary, then forces the primary, then hands back to automation —
+    each from the GUI thread, each a real cut — while the GUI thread is watched."""
+    trial = Trial("lock")
+    switcher = rig.booth.switcher
+    rig.wait(lambda: rig.on_program(PRIMARY) and rig.primary_steady(1.0), RETURN_TIMEOUT_S, "a steady primary")
+    gui.fault_on.set()
+    try:
+        t0 = time.monotonic()
+        gui.ask(lambda: switcher.set_lock(Lock.SECONDARY))
+        rig.wait(lambda: rig.program.first_after(t0, SECONDARY) is not None, CUT_TIMEOUT_S, "the held secondary")
+        trial.detect_ms = ((rig.program.first_after(t0, SECONDARY) or Shown(t0, "", False)).at - t0) * 1000
+        t1 = time.monotonic()
+        gui.ask(lambda: switcher.set_lock(Lock.PRIMARY))
+        gui.ask(switcher.reconnect_now)
+        rig.wait(lambda: rig.program.first_after(t1, PRIMARY) is not None, CUT_TIMEOUT_S, "the forced primary")
+        gui.ask(lambda: switcher.set_lock(Lock.AUTO))
+        trial.reason = "host lock: hold secondary, force primary, automatic"
+    except TimeoutError as exc:
+        trial.error = str(exc)
+    finally:
+        gui.fault_on.clear()
+    return trial
+
+
 def _fmt(value: float | None, digits: int = 0) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
@@ -264,6 +323,8 @@ def drive(rig: FailoverRig, args: argparse.Namespace, gui: GuiWatch, stop: threa
             except TimeoutError as exc:
                 trials.append(Trial(kind, error=str(exc)))
                 log.error("%s trial %d: %s", kind, i + 1, exc)
+        if not stop.is_set():
+            trials.append(lock_trial(rig, gui))
     # healthy primary with ±40 % frame-interval jitter: every cut is a false one
     rig.wait(lambda: rig.on_program(PRIMARY) and rig.primary_steady(1.0), RETURN_TIMEOUT_S, "a steady primary")
     rig.sender.command("jitter 0.4")
@@ -290,7 +351,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     wall0 = time.monotonic()
     cpu0 = os.times()
     with failover_rig(size=parse_size(args.size), sender_size=args.sender_size) as rig:
-        view, _notifier = attach_preview(rig.booth.compositor)
+        view, _display = attach_preview(rig.booth.program)
 
         def driver() -> None:
             try:
@@ -305,6 +366,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         ticker = QTimer()
         ticker.setInterval(10)
         ticker.timeout.connect(gui.tick)
+        ticker.timeout.connect(gui.run_asks)
 
         def quit_when_done() -> None:
             if done.is_set():
@@ -324,6 +386,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             thread.join(RETURN_TIMEOUT_S + CUT_TIMEOUT_S + 10)
             ticker.stop()
             statuses.stop()
+            _display.stop()
             view.close()
             app.processEvents()
     if failure:
@@ -359,6 +422,9 @@ def summarise(outcome: dict[str, Any], gui: GuiWatch, args: argparse.Namespace, 
         "false_switch_reasons": [s.reason for s in false_switches][:10],
         "jitter_seconds": round(outcome["jitter_seconds"], 1),
         "gui_max_block_ms": round(gui.max_block_ms, 1),
+        "lock_trials": sum(1 for t in trials if t.kind == "lock"),
+        "lock_errors": [t.error for t in trials if t.kind == "lock" and t.error][:3],
+        "host_actions": gui.host_actions,
         "gui_max_block_ms_whole_run": round(gui.max_block_all_ms, 1),
         "kinds": per_kind,
         "trials": args.trials,
@@ -374,6 +440,7 @@ def summarise(outcome: dict[str, Any], gui: GuiWatch, args: argparse.Namespace, 
         and (result["gap_ms_p95"]["stall"] or 1e9) <= TARGETS["stall_gap_ms_p95"]
         and (freeze_max or 1e9) <= TARGETS["freeze_detect_ms_max"]
         and result["false_switches"] == 0
+        and not result["lock_errors"]
         and gui.max_block_ms <= TARGETS["gui_block_ms"]
     )
     return result
@@ -409,7 +476,8 @@ def format_table(r: dict[str, Any]) -> str:
         "  targets: kill and stall gap p95 ≤ 300 ms, freeze detected ≤ 1000 ms",
         f"  false switches     {r['false_switches']} in {r['jitter_seconds']:g} s of a healthy primary with "
         "±40 % frame jitter (target 0)",
-        f"  GUI thread blocked {r['gui_max_block_ms']:.1f} ms at most during faults (target ≤ 100; "
+        f"  GUI thread blocked {r['gui_max_block_ms']:.1f} ms at most during faults and {r['lock_trials']} lock "
+        f"changes with reconnects (target ≤ 50; "
         f"{r['gui_max_block_ms_whole_run']:.1f} over the whole run)",
         f"  CPU                {r['cpu_percent']:.1f} % of one core (booth process; sender and decoder not counted)",
     ]

@@ -19,9 +19,11 @@ import threading
 import time
 from typing import Any
 
+from booth.audio.microphone import MicMonitor
 from booth.core.health.network import EndpointState
 from booth.core.health.settings import EndpointConfig, HealthConfig
 from booth.core.health.snapshot import HealthSnapshot
+from booth.devices.health_audio import PyAudioBackend
 from booth.health.monitors import HealthMonitor
 
 TARGETS = {"monitor_cpu_percent": 2.0, "status_refresh_ms": 500.0, "unreachable_flagged_s": 2.0}
@@ -64,7 +66,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             EndpointConfig("ingest", f"tcp://127.0.0.1:{port}", args.interval),
             EndpointConfig("shop", f"http://127.0.0.1:{port}/health", args.interval),
         )
-        monitor = HealthMonitor.from_config(HealthConfig(endpoints=endpoints), drop_need_s=lambda: 900.0)
+        mic = MicMonitor(PyAudioBackend(), "")  # the rig's real microphone monitor (PortAudio), as in the app
+        monitor = HealthMonitor.from_config(HealthConfig(endpoints=endpoints), drop_need_s=lambda: 900.0,
+                                            mic=mic.status)  # fmt: skip
         stamps: list[float] = []
         costs: list[float] = []
 
@@ -73,6 +77,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             costs.append(monitor.last_refresh_cost_s)
 
         monitor.add_snapshot_listener(on_snapshot)
+        mic.start()
         monitor.start()
         try:
             _wait_state(monitor, "shop", EndpointState.OK)
@@ -98,6 +103,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             refused_s = _wait_state(monitor, "ingest", EndpointState.UNREACHABLE)
         finally:
             monitor.stop()
+            mic.stop()
     finally:
         if server.poll() is None:
             server.kill()

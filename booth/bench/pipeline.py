@@ -35,7 +35,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     app = QApplication.instance() or QApplication([])
     config = with_overrides(demo_config(), size=parse_size(args.size), fps=args.fps)
     booth = build_booth(config)
-    view, _notifier = attach_preview(booth.compositor)
+    view, display = attach_preview(booth.program)
     booth.controller.start_timer()  # a running countdown re-renders the overlay every second
     booth.start()
 
@@ -55,6 +55,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         stats = booth.compositor.stats()
         painted = view.frames_shown - painted0
     finally:
+        display.stop()
         booth.stop()
         view.close()
         app.processEvents()

@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
-from booth.ui.bridge import FrameNotifier
+from PySide6.QtCore import QTimer
+
+from booth.core.frames import FrameStamp, ProgramFrame
+from booth.runtime.feed import Feed
 from booth.ui.program_view import ProgramView
-from booth.video.compositor import Compositor
+
+DISPLAY_MS = 15
 
 
-def attach_preview(compositor: Compositor) -> tuple[ProgramView, FrameNotifier]:
-    """A shown 960×540 ProgramView fed latest-frame-wins from `compositor`; keep both alive."""
+def attach_preview(program: Feed[ProgramFrame, FrameStamp]) -> tuple[ProgramView, QTimer]:
+    """A shown 960×540 ProgramView pulling the newest program frame at display rate; keep both
+    alive and stop the timer when done."""
     view = ProgramView()
     view.resize(960, 540)
     view.show()
-    notifier = FrameNotifier()
+    reader = program.reader()
+    timer = QTimer(view)
+    timer.setInterval(DISPLAY_MS)
 
-    def show_latest() -> None:
-        notifier.taken()
-        _seq, frame = compositor.output.latest()
+    def show_newest() -> None:
+        frame = reader.latest()
         if frame is not None:
             view.show_frame(frame)
 
-    notifier.frame_ready.connect(show_latest)
-    compositor.subscribe(notifier.notify)
-    return view, notifier
+    timer.timeout.connect(show_newest)
+    timer.start()
+    return view, timer

@@ -1,32 +1,29 @@
 """The drop config: a TOML file read once into frozen dataclasses.
 
-Every validation error names the file, the key and the problem, e.g.
-``drop.toml: sku[2].stock: must be a whole number ≥ 0, got -3``.
+Every problem names the file, the key and what is wrong, e.g.
+``drop.toml: sku[2].stock: must be a whole number ≥ 0, got -3``, and all of them are reported at
+once (`ConfigError.problems`).
 """
 
 from __future__ import annotations
 
-import difflib
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from booth.core.config_table import ConfigError, Problems, Table, read_toml
+
+__all__ = ["BoothConfig", "ConfigError", "ProgramConfig", "demo_config", "load_config", "parse_config"]
 from booth.core.drop import DropSpec, Sku
 from booth.core.failover import FailoverSettings
 from booth.core.health.settings import HealthConfig, parse_health
-from booth.core.output import OutputConfig, parse_output  # [output]: ingests, recording, clips (issue 4)
+from booth.core.output import OutputConfig, parse_output
 from booth.core.overlay import Corner
+from booth.core.recording import RecordingConfig, parse_recording
 from booth.core.source_spec import SourceSpec, SpecError, parse_source_spec
 
 SCHEMA_VERSION = 1
 MAX_PROGRAM_SIZE = (3840, 2160)
-
-
-class ConfigError(ValueError):
-    def __init__(self, where: str, key: str, problem: str) -> None:
-        super().__init__(f"{where}: {key}: {problem}" if key else f"{where}: {problem}")
-        self.where, self.key, self.problem = where, key, problem
 
 
 @dataclass(frozen=True)
@@ -49,7 +46,8 @@ class BoothConfig:
     secondary: SourceSpec | None = None
     path: Path | None = None  # where it was read from; None for the demo drop
     health: HealthConfig = field(default_factory=HealthConfig)  # [health]: probes, thresholds, mic
-    output: OutputConfig = field(default_factory=OutputConfig)  # [output]: ingests, recording, clips
+    output: OutputConfig = field(default_factory=OutputConfig)  # [output]: ingests, encoding, clips
+    recording: RecordingConfig = field(default_factory=RecordingConfig)  # [recording]: folder and disk limits
     slate_text: str = "Back in a moment"  # shown, under the overlay, when no source has pictures
     slate_image: Path | None = None
     failover: FailoverSettings = field(default_factory=FailoverSettings)
@@ -83,80 +81,17 @@ def parse_size(text: str) -> tuple[int, int]:
     return w, h
 
 
-class _Table:
-    """One TOML table being read; remembers which keys were used to flag unknown ones."""
-
-    def __init__(self, data: Any, where: str, name: str) -> None:
-        self.where, self.name = where, name
-        if not isinstance(data, dict):
-            raise ConfigError(where, name, f"must be a table, got {type(data).__name__}")
-        self.data: dict[str, Any] = data
-        self.used: set[str] = set()
-
-    def key(self, key: str) -> str:
-        return f"{self.name}.{key}" if self.name else key
-
-    def fail(self, key: str, problem: str) -> ConfigError:
-        return ConfigError(self.where, self.key(key), problem)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        self.used.add(key)
-        return self.data.get(key, default)
-
-    def string(self, key: str, default: str | None = None) -> str:
-        value = self.get(key, default)
-        if value is None:
-            raise self.fail(key, "is required")
-        if not isinstance(value, str):
-            raise self.fail(key, f"must be text, got {value!r}")
-        return value
-
-    def integer(self, key: str, default: int | None = None, minimum: int | None = None) -> int:
-        value = self.get(key, default)
-        if value is None:
-            raise self.fail(key, "is required")
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(key, f"must be a whole number, got {value!r}")
-        if minimum is not None and value < minimum:
-            raise self.fail(key, f"must be a whole number ≥ {minimum}, got {value}")
-        return value
-
-    def number(self, key: str, default: float, minimum: float, maximum: float) -> float:
-        value = self.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.fail(key, f"must be a number, got {value!r}")
-        if not minimum <= value <= maximum:
-            raise self.fail(key, f"must be between {minimum:g} and {maximum:g}, got {value:g}")
-        return float(value)
-
-    def table(self, key: str) -> _Table:
-        return _Table(self.get(key, {}), self.where, self.key(key))
-
-    def finish(self) -> None:
-        for unknown in sorted(set(self.data) - self.used):
-            hint = difflib.get_close_matches(unknown, self.used, n=1)
-            suffix = f" (did you mean {hint[0]!r}?)" if hint else ""
-            raise self.fail(unknown, f"unknown key{suffix}")
-
-
 def load_config(path: Path) -> BoothConfig:
-    where = str(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(where, "", "file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(where, "", f"cannot read it ({exc})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(where, "", f"not valid TOML: {exc}") from None
-    return parse_config(raw, where, path)
+    """The drop file at `path`; `ConfigError` lists every problem in it at once."""
+    return parse_config(read_toml(path), str(path), path)
 
 
 def parse_config(raw: dict[str, Any], where: str, path: Path | None = None) -> BoothConfig:
-    root = _Table(raw, where, "")
+    problems = Problems(where)
+    root = Table(raw, problems, "")
     version = root.integer("schema", SCHEMA_VERSION, minimum=1)
     if version > SCHEMA_VERSION:
-        raise root.fail("schema", f"this Booth reads schema {SCHEMA_VERSION}; the file is {version}")
+        root.problem("schema", f"this Booth reads schema {SCHEMA_VERSION}; the file is {version}")
 
     drop_t = root.table("drop")
     title = drop_t.string("title", "Drop")
@@ -165,11 +100,13 @@ def parse_config(raw: dict[str, Any], where: str, path: Path | None = None) -> B
     low_at = drop_t.integer("low_stock_at", 10, minimum=0)
     critical_at = drop_t.integer("critical_stock_at", 3, minimum=0)
     if critical_at > low_at:
-        raise drop_t.fail("critical_stock_at", f"must not exceed low_stock_at ({low_at}), got {critical_at}")
+        drop_t.problem("critical_stock_at", f"must not exceed low_stock_at ({low_at}), got {critical_at}")
+        critical_at = low_at
+    pre_sale = drop_t.boolean("pre_sale", False)
     drop_t.finish()
 
-    skus = _parse_skus(root.get("sku"), where)
-    drop = DropSpec(title, skus, timer_s, last_call, low_at, critical_at)
+    skus = _parse_skus(root)
+    drop = DropSpec(title, skus, timer_s, last_call, low_at, critical_at, pre_sale=pre_sale)
 
     overlay_t = root.table("overlay")
     corner_text = overlay_t.string("corner", Corner.BOTTOM_LEFT.value)
@@ -177,14 +114,16 @@ def parse_config(raw: dict[str, Any], where: str, path: Path | None = None) -> B
         corner = Corner(corner_text)
     except ValueError:
         choices = ", ".join(c.value for c in Corner)
-        raise overlay_t.fail("corner", f"must be one of {choices}, got {corner_text!r}") from None
+        overlay_t.problem("corner", f"must be one of {choices}, got {corner_text!r}")
+        corner = Corner.BOTTOM_LEFT
     overlay_t.finish()
 
     program_t = root.table("program")
+    width, height = 1280, 720
     try:
         width, height = parse_size(program_t.string("size", "1280x720"))
     except ValueError as exc:
-        raise program_t.fail("size", str(exc)) from None
+        program_t.problem("size", str(exc))
     fps = program_t.number("fps", 30, 1, 60)
     program_t.finish()
 
@@ -193,29 +132,49 @@ def parse_config(raw: dict[str, Any], where: str, path: Path | None = None) -> B
     secondary_text = sources_t.string("secondary", "")
     secondary = _source(sources_t, "secondary", None) if secondary_text else None
     if secondary is not None and secondary.raw == primary.raw:
-        raise sources_t.fail("secondary", "is the same source as the primary; a backup must be another camera or feed")
+        sources_t.problem("secondary", "is the same source as the primary; a backup must be another camera or feed")
     slate_text = sources_t.string("slate_text", "Back in a moment")
     slate_image_text = sources_t.string("slate_image", "")
     slate_image = None
     if slate_image_text:
         slate_image = (path.parent if path else Path.cwd()) / Path(slate_image_text).expanduser()
         if not slate_image.is_file():
-            raise sources_t.fail("slate_image", f"file not found: {slate_image}")
+            sources_t.problem("slate_image", f"file not found: {slate_image}")
+            slate_image = None
     sources_t.finish()
 
     failover = _parse_failover(root.table("failover"))
-
-    health = parse_health(root.table("health"))
-    output = parse_output(root.table("output"))  # issue 4
+    health = parse_health(root.table("health", moved=MOVED_FROM_HEALTH))
+    output = parse_output(root.table("output", moved=MOVED_FROM_OUTPUT))
+    recording = parse_recording(root.table("recording"))
+    # One set of disk limits: rig health judges free space with [recording]'s minutes.
+    health = replace(health, thresholds=replace(
+        health.thresholds, disk_warn_minutes=recording.warn_minutes, disk_critical_minutes=recording.critical_minutes,
+    ))  # fmt: skip
 
     root.finish()
+    problems.raise_if_any()
     return BoothConfig(
         drop, corner, ProgramConfig(width, height, fps), primary, secondary, path, health,
-        slate_text=slate_text, slate_image=slate_image, failover=failover, output=output,
+        slate_text=slate_text, slate_image=slate_image, failover=failover, output=output, recording=recording,
     )  # fmt: skip
 
 
-def _parse_failover(t: _Table) -> FailoverSettings:
+# Keys that lived elsewhere before the one [recording] section (a file written for an older Booth).
+MOVED_FROM_OUTPUT = {
+    "recording_dir": "[recording] folder",
+    "disk_warn_minutes": "[recording] warn_minutes",
+    "disk_min_mb": "[recording] min_free_mb",
+}
+MOVED_FROM_HEALTH = {
+    "disk_path": "[recording] folder (free space is judged where the recordings go)",
+    "record_bitrate_kbps": "[output] bitrate_kbps (the recording is the encoded program)",
+    "output_bitrate_kbps": "[output] bitrate_kbps",
+    "disk_warn_minutes": "[recording] warn_minutes",
+}
+
+
+def _parse_failover(t: Table) -> FailoverSettings:
     defaults = FailoverSettings()
     settings = FailoverSettings(
         stall_frames=t.number("stall_frames", defaults.stall_frames, 2, 120),
@@ -227,27 +186,31 @@ def _parse_failover(t: _Table) -> FailoverSettings:
     return settings
 
 
-def _source(table: _Table, key: str, default: str | None) -> SourceSpec:
+def _source(table: Table, key: str, default: str | None) -> SourceSpec:
+    text = table.string(key, default)
     try:
-        return parse_source_spec(table.string(key, default))
+        return parse_source_spec(text)
     except SpecError as exc:
-        raise table.fail(key, str(exc)) from None
+        table.problem(key, str(exc))
+        return parse_source_spec("demo:")
 
 
-def _parse_skus(raw: Any, where: str) -> tuple[Sku, ...]:
-    if raw is None:
-        raise ConfigError(where, "sku", "at least one [[sku]] table is required")
-    if not isinstance(raw, list) or not raw:
-        raise ConfigError(where, "sku", "must be one or more [[sku]] tables")
+def _parse_skus(root: Table) -> tuple[Sku, ...]:
+    if not root.has("sku"):
+        root.problem("sku", "at least one [[sku]] table is required")
+        return (Sku("sku", "SKU", 0),)
+    tables = root.tables("sku", "[[sku]]")
+    if not tables and isinstance(root.data.get("sku"), list):
+        root.problem("sku", "at least one [[sku]] table is required")
     skus: list[Sku] = []
-    for index, item in enumerate(raw, start=1):
-        t = _Table(item, where, f"sku[{index}]")
+    for t in tables:
         sku = Sku(t.string("id"), t.string("name"), t.integer("stock", minimum=0))
         t.finish()
-        if any(s.id == sku.id for s in skus):
-            raise t.fail("id", f"duplicate product id {sku.id!r}")
+        if sku.id and any(s.id == sku.id for s in skus):
+            t.problem("id", f"duplicate product id {sku.id!r}")
+            continue
         skus.append(sku)
-    return tuple(skus)
+    return tuple(skus) or (Sku("sku", "SKU", 0),)
 
 
 def with_overrides(

@@ -53,6 +53,7 @@ class DropSpec:
     last_call_seconds: float = 10.0
     low_at: int = 10
     critical_at: int = 3
+    pre_sale: bool = False  # accept sales before the offer starts (the overlay says STARTS SOON)
 
     def sku(self, sku_id: str) -> Sku:
         for sku in self.skus:
@@ -177,8 +178,11 @@ class Drop:
             return Refusal(f"Unknown product {sku_id!r}.")
         if qty < 1:
             return Refusal(f"A sale needs at least one unit, got {qty}.")
-        if self.phase() is Phase.ENDED:
+        phase = self.phase()
+        if phase is Phase.ENDED:
             return Refusal("Offer ended: sales are closed. Extend the timer to reopen.")
+        if phase is Phase.READY and not self.spec.pre_sale:
+            return Refusal("The offer has not started: press T to start it (or set pre_sale = true in the drop file).")
         left = self.stock[sku_id]
         name = self.spec.sku(sku_id).name
         if left <= 0:

@@ -103,6 +103,7 @@ class Switch:
     from_source: str
     to_source: str
     reason: str  # a sentence for the host and the log
+    automatic: bool = True  # False when the host's lock made the cut
 
 
 @dataclass
@@ -129,7 +130,7 @@ class FailoverPolicy:
         target, reason = self._target(primary, secondary, now)
         if target == self.on_program:
             return None
-        switch = Switch(now, self.on_program, target, reason)
+        switch = Switch(now, self.on_program, target, reason, automatic=self.lock is Lock.AUTO)
         self.on_program = target
         return switch
 

@@ -33,3 +33,18 @@ class ProgramFrame:
     source_seq: int  # the source frame's seq, -1 for the slate
     captured_at: float  # when that source frame was captured
     repeat: bool  # the source had no new frame in time; the last one was shown again
+
+    def stamp(self) -> FrameStamp:
+        return FrameStamp(self.seq, self.composed_at, self.source, self.source_seq, self.captured_at, self.repeat)
+
+
+@dataclass(frozen=True, slots=True)
+class FrameStamp:
+    """A program frame without its pixels: what readers of every frame's timing keep."""
+
+    seq: int
+    composed_at: float
+    source: str
+    source_seq: int
+    captured_at: float
+    repeat: bool

@@ -8,7 +8,6 @@ backup = "rtmp://b.rtmp.youtube.com/live2?backup=1/KEY"   # optional
 bitrate_kbps = 4500
 keyframe_seconds = 2
 preset = "superfast"            # x264 preset: ultrafast … medium
-recording_dir = "recordings"    # "" = no recording; relative paths are next to the drop file
 replay_seconds = 90             # encoded program kept in memory
 clip_seconds = 30               # the clip key saves this much (15–60)
 ```
@@ -20,14 +19,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
+from booth.core.config_table import Table
 from booth.core.drop import DropView, StockLevel
 from booth.core.redact import mask, redact_text, redact_url
-
-if TYPE_CHECKING:
-    from booth.core.config import _Table
 
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium")
 INGEST_SCHEMES = ("rtmp", "rtmps", "srt")
@@ -104,11 +100,13 @@ class OutputConfig:
     audio_kbps: int = 128
     keyframe_s: float = 2.0
     preset: str = "superfast"
-    recording_dir: str = "recordings"  # "" = no recording
     replay_s: float = 90.0
     clip_s: float = 30.0
-    disk_warn_minutes: float = 30.0  # warn when free disk holds less recording than this
-    disk_min_mb: int = 200  # stop recording below this, so the session log can still write
+
+    @property
+    def stream_bytes_per_s(self) -> float:
+        """What the encoded program (video + audio) costs per second, on the wire and on disk."""
+        return (self.bitrate_kbps + self.audio_kbps) * 125.0
 
     def targets(self) -> tuple[IngestTarget, ...]:
         found = []
@@ -119,8 +117,8 @@ class OutputConfig:
         return tuple(found)
 
 
-def parse_output(table: _Table) -> OutputConfig:
-    """Read `[output]`; every error names the key and the problem (never the stream key)."""
+def parse_output(table: Table) -> OutputConfig:
+    """Read `[output]`; every problem names the key (never the stream key itself)."""
     urls = {}
     for key in ("primary", "backup"):
         text = table.string(key, "")
@@ -128,29 +126,25 @@ def parse_output(table: _Table) -> OutputConfig:
             try:
                 parse_ingest_url(text, key)
             except IngestUrlError as exc:
-                raise table.fail(key, str(exc)) from None
+                table.problem(key, str(exc))
+                text = ""
         urls[key] = text
     if urls["backup"] and not urls["primary"]:
-        raise table.fail("backup", "a backup ingest needs a primary one")
-    bitrate = table.integer("bitrate_kbps", 4500, minimum=300)
-    if bitrate > 50_000:
-        raise table.fail("bitrate_kbps", f"must be at most 50000, got {bitrate}")
-    audio = table.integer("audio_kbps", 128, minimum=32)
+        table.problem("backup", "a backup ingest needs a primary one")
+    bitrate = table.integer("bitrate_kbps", 4500, minimum=300, maximum=50_000)
+    audio = table.integer("audio_kbps", 128, minimum=32, maximum=512)
     keyframe = table.number("keyframe_seconds", 2.0, 0.5, 10.0)
     preset = table.string("preset", "superfast")
     if preset not in X264_PRESETS:
-        raise table.fail("preset", f"must be one of {', '.join(X264_PRESETS)}, got {preset!r}")
-    recording_dir = table.string("recording_dir", "recordings")
+        table.problem("preset", f"must be one of {', '.join(X264_PRESETS)}, got {preset!r}")
+        preset = "superfast"
     replay = table.number("replay_seconds", 90.0, 20.0, 300.0)
     clip = table.number("clip_seconds", 30.0, 15.0, 60.0)
     if clip > replay:
-        raise table.fail("clip_seconds", f"must not exceed replay_seconds ({replay:g}), got {clip:g}")
-    warn = table.number("disk_warn_minutes", 30.0, 1.0, 24 * 60)
-    disk_min = table.integer("disk_min_mb", 200, minimum=10)
+        table.problem("clip_seconds", f"must not exceed replay_seconds ({replay:g}), got {clip:g}")
+        clip = replay
     table.finish()
-    return OutputConfig(
-        urls["primary"], urls["backup"], bitrate, audio, keyframe, preset, recording_dir, replay, clip, warn, disk_min
-    )
+    return OutputConfig(urls["primary"], urls["backup"], bitrate, audio, keyframe, preset, replay, clip)
 
 
 # -- failures in words ------------------------------------------------------------------------

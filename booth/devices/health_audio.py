@@ -9,11 +9,12 @@ caller shows "no microphone" and everything else keeps working.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import logging
 import os
-import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from booth.core.health.meter import InputDevice
@@ -43,26 +44,50 @@ class AudioBackend(Protocol):
     def close(self) -> None: ...
 
 
-@contextlib.contextmanager
-def quiet_native_stderr() -> Iterator[None]:
-    """Silence ALSA/JACK's start-up chatter (≈65 lines on stderr) while PortAudio initialises.
+# C callbacks for the audio libraries' message hooks; kept referenced for the life of the process.
+_ALSA_HANDLER = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p)
+_JACK_HANDLER = ctypes.CFUNCTYPE(None, ctypes.c_char_p)
+_hooks: list[object] = []
+_silenced = False
 
-    It redirects file descriptor 2 for the ~30 ms of `PyAudio()`; Python-level writes in that
-    window are lost too, which is why it wraps nothing else.
+
+def silence_audio_libraries() -> None:
+    """Route ALSA's and JACK's own messages (≈65 lines of start-up chatter when there is no sound
+    card) to the debug log instead of stderr — through the libraries' documented message hooks, so
+    the process's stderr is never touched and other threads' log lines are never lost.
+
+    `snd_lib_error_set_handler` (ALSA) and `jack_set_error_function` / `jack_set_info_function`
+    (JACK) are the hooks those libraries offer for exactly this; a library that is not installed
+    is simply skipped. Idempotent.
     """
-    try:
-        saved = os.dup(2)
-    except OSError:
-        yield
+    global _silenced
+    if _silenced:
         return
+    _silenced = True
+    os.environ.setdefault("JACK_NO_START_SERVER", "1")  # PortAudio must not try to launch jackd
     try:
-        sys.stderr.flush()
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+        alsa = ctypes.CDLL(ctypes.util.find_library("asound") or "libasound.so.2")
+    except OSError:
+        alsa = None
+    if alsa is not None:
+        def alsa_message(file: bytes | None, line: int, function: bytes | None, err: int, fmt: bytes | None) -> None:
+            log.debug("ALSA: %s (%s:%d)", (fmt or b"").decode("utf-8", "replace"), (function or b"?").decode(), line)
+
+        handler = _ALSA_HANDLER(alsa_message)
+        _hooks.append(handler)
+        alsa.snd_lib_error_set_handler(handler)
+    try:
+        jack = ctypes.CDLL(ctypes.util.find_library("jack") or "libjack.so.0")
+    except OSError:
+        jack = None
+    if jack is not None:
+        def jack_message(text: bytes | None) -> None:
+            log.debug("JACK: %s", (text or b"").decode("utf-8", "replace"))
+
+        handler = _JACK_HANDLER(jack_message)
+        _hooks.append(handler)
+        jack.jack_set_error_function(handler)
+        jack.jack_set_info_function(handler)
 
 
 class _PyAudioStream:
@@ -107,8 +132,9 @@ class PyAudioBackend:
             self._pa = None
         if self._pa is None:
             try:
-                with quiet_native_stderr() if self._quiet else contextlib.nullcontext():
-                    self._pa = mod.PyAudio()
+                if self._quiet:
+                    silence_audio_libraries()
+                self._pa = mod.PyAudio()
             except Exception as exc:
                 raise AudioUnavailable(f"PortAudio failed to start ({type(exc).__name__}: {exc})") from None
         return self._pa

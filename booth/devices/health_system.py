@@ -18,7 +18,7 @@ import psutil
 
 from booth.core.health.network import InterfaceStatus, ThroughputMeter, guess_interface_kind
 from booth.core.health.power import BatteryReading
-from booth.core.health.system import DiskStatus, SystemReading, Temperature
+from booth.core.health.system import SystemReading, Temperature
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +33,6 @@ class SystemSensors(Protocol):
         ...
 
     def system(self) -> SystemReading: ...
-
-    def disk(self, path: str, record_bitrate_bps: float) -> DiskStatus: ...
 
     def interfaces(self, now: float) -> tuple[InterfaceStatus, ...]: ...
 
@@ -139,17 +137,6 @@ class PsutilSensors:
         return tuple(temps), bool(temps)
 
     # ------------------------------------------------------------------ disk
-    def disk(self, path: str, record_bitrate_bps: float) -> DiskStatus:
-        target = Path(path).expanduser().absolute()
-        probe = target
-        while not probe.exists() and probe.parent != probe:
-            probe = probe.parent  # the recordings folder may not exist yet
-        try:
-            usage = self._ps.disk_usage(str(probe))
-        except Exception as exc:
-            return DiskStatus(str(target), None, None, record_bitrate_bps, error=f"{type(exc).__name__}: {exc}")
-        return DiskStatus(str(target), int(usage.free), int(usage.total), record_bitrate_bps)
-
     # ------------------------------------------------------------------ network
     def interfaces(self, now: float) -> tuple[InterfaceStatus, ...]:
         try:

@@ -38,6 +38,7 @@ class DropSession:
     controller: DropController
     opened: OpenedSession
     watch: CommitWatch  # hand this to ShopWebhook so it can wait for commits
+    close_reason: str = "quit"  # what the shutdown record says (set before the lifecycle stops)
 
     @property
     def log(self) -> SessionLog:
@@ -51,7 +52,8 @@ class DropSession:
     def session_id(self) -> int:
         return self.opened.session_id
 
-    def close(self, reason: str = "quit") -> None:
+    def close(self, reason: str | None = None) -> None:
+        reason = reason or self.close_reason
         ended = self.controller.view().phase is Phase.ENDED
         self.log.record(kinds.SHUTDOWN, {"reason": reason, "offer_ended": ended})
         if ended:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from booth.core.config import BoothConfig
@@ -21,12 +22,13 @@ from booth.core.health.meter import choose_input_device
 from booth.core.health.network import EndpointState, EndpointStats, InterfaceKind, LinkStats
 from booth.core.health.power import PowerVerdict, assess_power, power_sentence
 from booth.core.health.settings import EndpointConfig, Thresholds
-from booth.core.health.system import format_bytes, format_duration
+from booth.core.health.system import DiskStatus, format_bytes, format_duration
 from booth.core.source_spec import SourceKind, SourceSpec
 from booth.devices.health_audio import AudioBackend, AudioUnavailable, PyAudioBackend
 from booth.devices.health_probes import Probe, make_probe
 from booth.devices.health_system import PsutilSensors, SensorError, SystemSensors
 from booth.devices.sources import SourceError, open_source
+from booth.runtime.disk_guard import DiskGuard
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +91,9 @@ def run_preflight(
     probe_count: int = 5,
     probe_gap_s: float = 0.1,
     make: Callable[[EndpointConfig], Probe] = make_probe,
+    recording_folder: Path | None = None,
 ) -> CheckReport:
+    """`recording_folder`: where recordings go (free space is judged there); None = the current folder."""
     started = time.monotonic()
     sensors = sensors or PsutilSensors()
     health = config.health
@@ -110,7 +114,8 @@ def run_preflight(
         items.append(check_source("secondary", config.secondary))
     after_sources = len(items)
     items.append(_power(sensors, config.drop.timer_seconds, t))
-    items.append(_disk(sensors, health.disk_path, health.record_bitrate_kbps * 1000, t))
+    disk = DiskGuard(recording_folder or Path("."), config.recording, config.output.stream_bytes_per_s).check_now()
+    items.append(_disk(disk, t))
     items.append(_interfaces(sensors))
     items.append(_mic(audio, health.mic, health.mic_wanted))
 
@@ -231,8 +236,8 @@ def _system(sensors: SystemSensors, t: Thresholds) -> list[CheckItem]:
     return items
 
 
-def _disk(sensors: SystemSensors, path: str, bitrate_bps: float, t: Thresholds) -> CheckItem:
-    d = sensors.disk(path, bitrate_bps)
+def _disk(d: DiskStatus, t: Thresholds) -> CheckItem:
+    bitrate_bps = d.record_bitrate_bps
     if d.error or d.free_bytes is None:
         return CheckItem("disk", "recordings", CheckStatus.WARN, f"{d.path}: cannot read free space ({d.error})")
     left = d.record_seconds_left or 0.0

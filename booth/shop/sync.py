@@ -45,6 +45,7 @@ from booth.devices.shopify import (
     ShopThrottled,
     ShopUnavailable,
 )
+from booth.runtime.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -101,10 +102,11 @@ class ShopSync:
         self._lock = threading.RLock()  # the ledger, the outbox, the journal's order
         self._queue: deque[_Pending] = deque()
         self._codes_used: set[str] = set()
-        self._wake_writer = threading.Condition(self._lock)
-        self._nudge = threading.Event()
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
+        self._backoff_s = 0.25
+        self._poller = Worker("booth-shop-poll", self._poll_step, "Shop stock sync", on_stop=self.client.close,
+                              join_timeout_s=poll_timeout_s + 2)  # fmt: skip
+        self._writer = Worker("booth-shop-write", self._write_step, "Stall sales to the shop",
+                              on_stop=self.client.close, join_timeout_s=write_deadline_s + 2)  # fmt: skip
         self.listeners: list[Callable[[list[DropEvent]], None]] = []  # e.g. the drop controller / overlay
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -144,24 +146,21 @@ class ShopSync:
         return 0
 
     def start(self) -> ShopSync:
-        self._stop.clear()
-        for name, target in (("booth-shop-poll", self._poll_loop), ("booth-shop-write", self._write_loop)):
-            thread = threading.Thread(target=target, name=name, daemon=True)
-            self._threads.append(thread)
-            thread.start()
+        self._poller.start()
+        self._writer.start()
         return self
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stops both threads; a write on the wire finishes or times out first (its attempt is journaled)."""
-        self._stop.set()
-        self._nudge.set()
-        with self._wake_writer:
-            self._wake_writer.notify_all()
-        for thread in self._threads:
-            thread.join(timeout)
-            if thread.is_alive():
-                log.error("%s did not stop within %.1f s", thread.name, timeout)
-        self._threads.clear()
+    def stop(self) -> None:
+        """Stops both workers; a write on the wire finishes or times out first (its attempt is journaled)."""
+        self._poller.request_stop()
+        self._writer.request_stop()
+        self._poller.join()
+        self._writer.join()
+
+    @property
+    def problem(self) -> str | None:
+        """A sentence when a sync thread keeps failing on a bug (not the shop being away: see `health`)."""
+        return self._poller.problem or self._writer.problem
 
     # -- selling at the stall ------------------------------------------------------------------
 
@@ -174,8 +173,8 @@ class ShopSync:
             self._commit([decision])
             self._queue.append(_Pending(decision, claimed=not code))
             self.health.queued_writes = len(self._queue)
-            self._wake_writer.notify_all()
-            return decision
+        self._writer.wake()
+        return decision
 
     def redeem(self, text: str, bindings: Iterable[tuple[str, str]]) -> StallSaleQueued | Refusal:
         """A sticker code scanned or typed: valid, unused here, unused on the shop → one sale of its product."""
@@ -201,8 +200,8 @@ class ShopSync:
             self._commit([decision])
             self._queue.append(_Pending(decision, claimed=claimed))
             self.health.queued_writes = len(self._queue)
-            self._wake_writer.notify_all()
-            return decision
+        self._writer.wake()
+        return decision
 
     def _claim(self, code: StickerCode) -> bool | Refusal:
         """True: recorded on the shop now; False: the shop is unreachable, the writer records it later."""
@@ -236,27 +235,18 @@ class ShopSync:
                     self._commit(events)
                     self.health.news(self._mono())
                 else:
-                    self._nudge.set()  # a rise, or ours may be pending: let the poll decide
+                    self._poller.wake()  # a rise, or ours may be pending: let the poll decide
             elif isinstance(news, OrderCreated) and any(self._sku_by_variant.get(line.variant_id or -1)
                                                         for line in news.lines):
-                self._nudge.set()  # the level webhook or the poll counts it; the order says "look now"
+                self._poller.wake()  # the level webhook or the poll counts it; the order says "look now"
             return decision
 
     # -- the threads ---------------------------------------------------------------------------
 
-    def _poll_loop(self) -> None:
-        try:
-            while not self._stop.is_set():
-                started = self._mono()
-                try:
-                    self.poll_once()
-                except Exception:  # a bug in one poll must not end the truth: logged, the next poll runs
-                    log.exception("shop poll failed")
-                wait = max(0.0, self.settings.poll_seconds - (self._mono() - started))
-                self._nudge.wait(wait)
-                self._nudge.clear()
-        finally:
-            self.client.close()  # this thread's HTTP session
+    def _poll_step(self) -> float:
+        started = self._mono()
+        self.poll_once()
+        return max(0.0, self.settings.poll_seconds - (self._mono() - started))  # a webhook's wake() polls sooner
 
     def poll_once(self) -> None:
         skus = list(self.items)
@@ -286,28 +276,16 @@ class ShopSync:
             if events:
                 self._commit(events)
 
-    def _write_loop(self) -> None:
-        backoff = 0.25
-        try:
-            while not self._stop.is_set():
-                with self._wake_writer:
-                    while not self._queue and not self._stop.is_set():
-                        self._wake_writer.wait(0.5)
-                    if self._stop.is_set():
-                        return
-                    entry = self._queue[0]
-                try:
-                    settled = self.write_one(entry)
-                except Exception:  # keep the sale queued: it is retried, never dropped
-                    log.exception("stall sale %s: write failed", entry.sale.sale_id)
-                    settled = False
-                if settled:
-                    backoff = 0.25
-                else:
-                    self._stop.wait(backoff)  # the shop is away: the queue waits, in order
-                    backoff = min(5.0, backoff * 2)
-        finally:
-            self.client.close()
+    def _write_step(self) -> float:
+        with self._lock:
+            entry = self._queue[0] if self._queue else None
+        if entry is None:
+            return 0.5  # sell() wakes the worker at once
+        if self.write_one(entry):
+            self._backoff_s = 0.25
+            return 0.0
+        wait, self._backoff_s = self._backoff_s, min(5.0, self._backoff_s * 2)
+        return wait  # the shop is away: the queue waits, in order
 
     def write_one(self, entry: _Pending) -> bool:
         """Send the oldest queued sale. True when it is settled (confirmed or refused), False to retry later."""

@@ -178,13 +178,16 @@ def _open_session(
     messages: list[str],
     wall: Callable[[], float],
 ) -> OpenedSession:
+    # Reads first, writes queued after them: on a full disk the reads still answer and the writes
+    # wait in memory, so start-up never waits on the disk.
     found = session_log.call(_find_open)
     if found is not None and resume:
         return _resume(session_log, path, found, config, messages, wall)
+    session_id = session_log.next_session_id()
     if found is not None:
-        session_log.call(lambda db: _close_abandoned(db, found))
+        session_log.submit(lambda db: _close_abandoned(db, found))
         messages.append(f"The unfinished drop '{found.title}' (session {found.id}) was closed without resuming.")
-    session_id = session_log.begin_session(config.drop.title, kind, config_snapshot(config))
+    session_log.begin_session(config.drop.title, kind, config_snapshot(config), session_id)
     log.info("session %d begun: %s (%s)", session_id, config.drop.title, kind)
     return OpenedSession(session_log, session_id, config.drop, [], False, path, messages)
 
@@ -197,11 +200,13 @@ def _resume(
     messages: list[str],
     wall: Callable[[], float],
 ) -> OpenedSession:
-    session_log.resume_session(found.id)
     rows: list[tuple[str, str]] = session_log.call(
         lambda db: db.execute(
             "SELECT kind, payload FROM events WHERE session_id = ? ORDER BY seq", (found.id,)
         ).fetchall()
+    )
+    last_seq: int = session_log.call(
+        lambda db: db.execute("SELECT MAX(seq) FROM events WHERE session_id = ?", (found.id,)).fetchone()[0] or 0
     )
     config_json: str = session_log.call(
         lambda db: db.execute("SELECT config FROM sessions WHERE id = ?", (found.id,)).fetchone()[0]
@@ -231,12 +236,12 @@ def _resume(
         message += f" {unreadable} unreadable events were skipped."
     if spec.title != config.drop.title:
         message += f" (The drop file now says '{config.drop.title}'; end this drop to start that one.)"
+    session_log.resume_session(found.id, last_seq)
     session_log.record(
         kinds.INCIDENT,
         {"what": what, "message": message, "down_s": round(down_s, 3), "events_replayed": len(events)},
         wall=now,
     )
-    session_log.flush()  # the incident is on disk before Booth serves again
     log.warning("%s", message)
     messages.append(message)
     return OpenedSession(session_log, found.id, spec, events, True, path, messages)

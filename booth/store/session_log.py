@@ -11,7 +11,10 @@ downsampled on the writer into buckets (n/min/max/mean/last per metric).
 Disk trouble:
 - full disk (or a lock held too long by another program): the batch is retried with back-off and
   nothing is dropped; a warning is raised (throttled). The events wait in memory meanwhile.
-- low free space: warned early, once, with the number (re-armed when space comes back).
+  Beginning or resuming a session only *queues* its writes, so a full disk at start-up never
+  holds up serving: sales wait in memory behind the session row like any other write.
+- low free space (read from the disk guard, `free_bytes`): warned early, once, with the number
+  (re-armed when space comes back).
 - any other write error: the affected events fail with a plain sentence; the log keeps going.
 """
 
@@ -21,7 +24,6 @@ import json
 import logging
 import math
 import queue
-import shutil
 import sqlite3
 import threading
 import time
@@ -34,6 +36,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from booth.core.events import DropEvent
+from booth.runtime.worker import Worker
 from booth.store import kinds
 from booth.store.db import StoreError, connect, migrate
 
@@ -42,7 +45,6 @@ log = logging.getLogger(__name__)
 THREAD_NAME = "booth-session-writer"
 LOW_SPACE_BYTES = 256 * 1024 * 1024
 _MAX_BATCH = 500
-_DISK_CHECK_EVERY_S = 5.0
 _WARN_EVERY_S = 5.0
 _SQLITE_FULL = 13
 _TRANSIENT = {5, 6, 13}  # SQLITE_BUSY, SQLITE_LOCKED, SQLITE_FULL: keep trying, never drop
@@ -117,8 +119,10 @@ class SessionLog:
         low_space_bytes: int = LOW_SPACE_BYTES,
         sample_bucket_s: float = kinds.SAMPLE_BUCKET_S,
         wall: Callable[[], float] = time.time,
+        free_bytes: Callable[[], int | None] = lambda: None,
     ) -> None:
         self.path = Path(path)
+        self._free_bytes = free_bytes
         self._warning_listeners: list[Warning] = [on_warning] if on_warning else []
         self._low_space_bytes = low_space_bytes
         self._bucket_s = sample_bucket_s
@@ -129,12 +133,13 @@ class SessionLog:
         self._open_error: BaseException | None = None
         self._closed = False
         self._accept_lock = threading.Lock()  # orders "closed?" checks against enqueueing
-        self._thread = threading.Thread(target=self._run, name=THREAD_NAME, daemon=True)
+        self._worker = Worker(THREAD_NAME, self._step, "Sales log", on_stop=self._finish, join_timeout_s=10.0)
+        self._current_session: int | None = None  # as queued (the writer's own view lags behind)
         # Writer-thread state.
+        self._db: Database | None = None
         self._session_id: int | None = None
         self._seq = 0
         self._buckets: dict[str, _Bucket] = {}
-        self._next_disk_check = 0.0
         self._low_space_warned = False
         self._last_full_warning = -math.inf
         self._samples_dropped = 0
@@ -145,11 +150,11 @@ class SessionLog:
 
     def start(self, timeout: float = 10.0) -> SessionLog:
         """Start the writer; raises `StoreError` if the database cannot be opened."""
-        self._thread.start()
+        self._worker.start()
         if not self._ready.wait(timeout):
             raise StoreError(f"The session log at {self.path} did not open within {timeout:g} s.")
         if self._open_error is not None:
-            self._thread.join(timeout)
+            self._worker.join(timeout)
             if isinstance(self._open_error, StoreError):
                 raise self._open_error
             raise StoreError(f"The session log at {self.path} cannot be opened ({self._open_error}).")
@@ -163,13 +168,12 @@ class SessionLog:
             self._closed = True
             self._queue.put(_STOP)
         self._stop.set()
-        self._thread.join(timeout)
-        if self._thread.is_alive():
-            log.error("session writer did not stop within %.1f s", timeout)
+        self._worker.join(timeout)
 
     @property
     def session_id(self) -> int | None:
-        return self._session_id
+        """The session being logged (as soon as it was begun or resumed, even if not yet on disk)."""
+        return self._current_session
 
     def simulate_capacity(self, pages: int | None) -> None:
         """Test seam: behave as if the disk only had room for `pages` database pages (None: no cap).
@@ -179,36 +183,49 @@ class SessionLog:
         """
         self._capacity_pages = pages
 
+    def set_free_bytes(self, free_bytes: Callable[[], int | None]) -> None:
+        """Where the low-space warning reads free space from (the disk guard)."""
+        self._free_bytes = free_bytes
+
     def add_warning_listener(self, listener: Warning) -> None:
         self._warning_listeners.append(listener)
 
-    # -- sessions (blocking: the caller needs the answer) -------------------------------------
+    # -- sessions (queued: a full disk must not hold up start-up) -------------------------------
 
-    def begin_session(self, title: str, kind: str, config: dict[str, Any], timeout: float = 10.0) -> int:
+    def next_session_id(self, timeout: float = 10.0) -> int:
+        """The id the next session will get (a read: it works on a full disk)."""
+        return int(self.call(lambda db: (db.execute("SELECT MAX(id) FROM sessions").fetchone()[0] or 0) + 1, timeout))
+
+    def begin_session(self, title: str, kind: str, config: dict[str, Any], session_id: int | None = None) -> int:
+        """Begin a session; its row is written in order before anything logged after this call.
+
+        One writer per data folder (the instance lock), so the id read now is the one written."""
+        if session_id is None:
+            session_id = self.next_session_id()
         config_json = json.dumps(config, ensure_ascii=False, sort_keys=True)
 
-        def create(db: Database) -> int:
-            cursor = db.execute(
-                "INSERT INTO sessions (title, kind, config, started_wall, state) VALUES (?, ?, ?, ?, 'open')",
-                (title, kind, config_json, self._wall()),
+        def create(db: Database) -> None:
+            db.execute(
+                "INSERT INTO sessions (id, title, kind, config, started_wall, state) VALUES (?, ?, ?, ?, ?, 'open')",
+                (session_id, title, kind, config_json, self._wall()),
             )
-            self._session_id = int(cursor.lastrowid or 0)
-            self._seq = 0
-            return self._session_id
-
-        return int(self.call(create, timeout))
-
-    def resume_session(self, session_id: int, timeout: float = 10.0) -> None:
-        def resume(db: Database) -> None:
-            row = db.execute("SELECT state FROM sessions WHERE id = ?", (session_id,)).fetchone()
-            if row is None:
-                raise StoreError(f"There is no session {session_id} to resume.")
-            db.execute("UPDATE sessions SET state = 'open', ended_wall = NULL WHERE id = ?", (session_id,))
-            max_seq = db.execute("SELECT MAX(seq) FROM events WHERE session_id = ?", (session_id,)).fetchone()[0]
             self._session_id = session_id
-            self._seq = int(max_seq or 0)
+            self._seq = 0
 
-        self.call(resume, timeout)
+        self.submit(create)
+        self._current_session = session_id
+        return session_id
+
+    def resume_session(self, session_id: int, last_seq: int) -> None:
+        """Go on logging session `session_id` after its event number `last_seq` (queued)."""
+
+        def resume(db: Database) -> None:
+            db.execute("UPDATE sessions SET state = 'open', ended_wall = NULL WHERE id = ?", (session_id,))
+            self._session_id = session_id
+            self._seq = last_seq
+
+        self.submit(resume)
+        self._current_session = session_id
 
     def end_session(self, timeout: float = 10.0) -> None:
         """Mark the current session closed: the next start will not offer to resume it."""
@@ -222,6 +239,13 @@ class SessionLog:
                 )
 
         self.call(end, timeout)
+
+    def submit(self, fn: Callable[[Database], Any]) -> Future[Any]:
+        """Queue `fn(db)` to run on the writer thread in its own transaction; never waits."""
+        item = _Call(fn)
+        if not self._enqueue(item):
+            item.future.set_exception(StoreError("The session log is closed."))
+        return item.future
 
     def call(self, fn: Callable[[Database], Any], timeout: float = 10.0) -> Any:
         """Run `fn(db)` on the writer thread in its own committed transaction and return its result."""
@@ -293,46 +317,49 @@ class SessionLog:
 
     # -- writer thread ---------------------------------------------------------------------------
 
-    def _run(self) -> None:
-        try:
-            db = connect(self.path)
-            migrate(db)
-        except (sqlite3.Error, StoreError, OSError) as exc:
-            self._open_error = exc
+    def _step(self) -> float:
+        if self._db is None:
+            try:
+                self._db = connect(self.path)
+                migrate(self._db)
+            except (sqlite3.Error, StoreError, OSError) as exc:
+                self._db = None
+                self._open_error = exc
+                self._ready.set()
+                self._worker.request_stop()
+                return 0.0
             self._ready.set()
-            return
-        self._ready.set()
+        db = self._db
         try:
-            self._loop(db)
-        finally:
-            try:
-                self._flush_buckets(db, force=True)
-                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            except sqlite3.Error as exc:
-                log.warning("session log: final checkpoint failed (%s); the WAL keeps the data", exc)
-            db.close()
-
-    def _loop(self, db: Database) -> None:
-        stopping = False
-        while not stopping:
-            try:
-                first = self._queue.get(timeout=1.0)
-            except queue.Empty:
-                self._housekeeping(db)
-                continue
-            batch = [first]
-            while len(batch) < _MAX_BATCH:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            if _STOP in batch:
-                # Nothing can be enqueued after _STOP, so it is always last.
-                batch.remove(_STOP)
-                stopping = True
-            for segment in _segments(batch):
-                self._write(db, segment)
+            first = self._queue.get(timeout=1.0)
+        except queue.Empty:
             self._housekeeping(db)
+            return 0.0
+        batch = [first]
+        while len(batch) < _MAX_BATCH:
+            try:
+                batch.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        if _STOP in batch:
+            # Nothing can be enqueued after _STOP, so it is always last.
+            batch.remove(_STOP)
+            self._worker.request_stop()
+        for segment in _segments(batch):
+            self._write(db, segment)
+        self._housekeeping(db)
+        return 0.0
+
+    def _finish(self) -> None:
+        db, self._db = self._db, None
+        if db is None:
+            return
+        try:
+            self._flush_buckets(db, force=True)
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as exc:
+            log.warning("session log: final checkpoint failed (%s); the WAL keeps the data", exc)
+        db.close()
 
     def _write(self, db: Database, batch: list[object]) -> None:
         attempt = 0
@@ -462,14 +489,9 @@ class SessionLog:
             except sqlite3.Error as exc:
                 log.warning("session log: health samples not saved (%s)", exc)
                 self._buckets.clear()
-        now = time.monotonic()
-        if now < self._next_disk_check:
-            return
-        self._next_disk_check = now + _DISK_CHECK_EVERY_S
-        try:
-            free = shutil.disk_usage(self.path.parent).free
-        except OSError:
-            return
+        free = self._free_bytes()
+        if free is None or self._session_id is None:
+            return  # warned once a session is open, so the warning is in its log too
         if free < self._low_space_bytes and not self._low_space_warned:
             self._low_space_warned = True
             message = (

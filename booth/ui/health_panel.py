@@ -101,7 +101,7 @@ class HealthPanel(QWidget):
         grid = QGridLayout()
         grid.setHorizontalSpacing(16)
         grid.setVerticalSpacing(6)
-        self._rows: dict[str, QLabel] = {}
+        self.rows: dict[str, QLabel] = {}
         for row, (key, title) in enumerate(
             [("power", "POWER"), ("system", "SYSTEM"), ("disk", "DISK"), ("network", "NETWORK"),
              ("endpoints", "ENDPOINTS"), ("mic", "MICROPHONE"), ("alerts", "ALERTS")]
@@ -115,7 +115,7 @@ class HealthPanel(QWidget):
             value.setObjectName(f"health_{key}")
             grid.addWidget(head, row, 0)
             grid.addWidget(value, row, 1)
-            self._rows[key] = value
+            self.rows[key] = value
         grid.setColumnStretch(1, 1)
 
         self.plots = pg.GraphicsLayoutWidget()
@@ -151,13 +151,13 @@ class HealthPanel(QWidget):
 
     # ------------------------------------------------------------------ updates
     def set_snapshot(self, snapshot: HealthSnapshot) -> None:
-        self._rows["power"].setText(self._power_text(snapshot))
-        self._rows["system"].setText(self._system_text(snapshot))
-        self._rows["disk"].setText(self._disk_text(snapshot))
-        self._rows["network"].setText(self._network_text(snapshot))
-        self._rows["endpoints"].setText(self._endpoints_text(snapshot))
-        self._rows["mic"].setText(self._mic_text(snapshot))
-        self._rows["alerts"].setText(self._alerts_text(snapshot))
+        self.rows["power"].setText(self._power_text(snapshot))
+        self.rows["system"].setText(self._system_text(snapshot))
+        self.rows["disk"].setText(self._disk_text(snapshot))
+        self.rows["network"].setText(self._network_text(snapshot))
+        self.rows["endpoints"].setText(self._endpoints_text(snapshot))
+        self.rows["mic"].setText(self._mic_text(snapshot))
+        self.rows["alerts"].setText(self._alerts_text(snapshot))
         self.history.add(snapshot)
         if self._last_plot_at is None or snapshot.taken_at - self._last_plot_at >= PLOT_STEP_S * 0.95:
             self._last_plot_at = snapshot.taken_at

@@ -33,15 +33,15 @@ from booth.core.events import (
     TimerStarted,
 )
 from booth.core.failover import Lock, Switch
-from booth.core.frames import ProgramFrame
+from booth.core.frames import FrameStamp, ProgramFrame
 from booth.core.health.snapshot import HealthSnapshot
 from booth.core.output import Moment, OutputStatus
 from booth.core.overlay import format_clock
 from booth.core.source_state import SourceState, SourceStatus
 from booth.drop.controller import DropController
-from booth.program_out.output import ClipResult
-from booth.runtime.feed import FrameSlot
-from booth.ui.bridge import DropEvents, FrameNotifier
+from booth.program_out.clips import ClipResult
+from booth.runtime.feed import Feed
+from booth.ui.bridge import DropEvents
 from booth.ui.dialogs import AdjustStockDialog, ConfirmDialog, KeyMapDialog, ViewerCountDialog
 from booth.ui.health_panel import HealthPanel, HostAlertLine
 from booth.ui.keymap import BINDINGS
@@ -52,6 +52,7 @@ from booth.ui.theme import PALETTE
 from booth.video.compositor import CompositorStats
 
 EXTEND_SECONDS = 30
+DISPLAY_MS = 15  # the preview pulls the newest program frame at about the screen's rate
 STATUS_REFRESH_MS = 250
 MESSAGE_MS = 5000
 READY_HINT = "Ready. Space sells one · F1 shows the keys."
@@ -97,8 +98,7 @@ class MainWindow(QMainWindow):
     def __init__(
         self,
         controller: DropController,
-        program: FrameSlot[ProgramFrame],
-        notifier: FrameNotifier,
+        program: Feed[ProgramFrame, FrameStamp],
         program_stats: Callable[[], CompositorStats],
         sources: SourceControl,
         standing_problems: Callable[[], Sequence[str]] = list,
@@ -110,8 +110,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle(title)
         self._controller = controller
-        self._program = program
-        self._notifier = notifier
+        self._program = program.reader()
         self._program_stats = program_stats
         self._sources = sources
         self._standing_problems = standing_problems
@@ -209,7 +208,10 @@ class MainWindow(QMainWindow):
         self.drop_events.program_switched.connect(self._on_drop_events_program_switched)
         self.drop_events.warned.connect(lambda text: self.show_message(text, "warn"))
         self.drop_events.clip_saved.connect(self._on_drop_events_clip_saved)
-        notifier.frame_ready.connect(self._on_notifier_frame_ready)
+        self._display_timer = QTimer(self)
+        self._display_timer.setInterval(DISPLAY_MS)
+        self._display_timer.timeout.connect(self._show_newest_frame)
+        self._display_timer.start()
 
         self._status_timer = QTimer(self)
         self._status_timer.setInterval(STATUS_REFRESH_MS)
@@ -428,11 +430,15 @@ class MainWindow(QMainWindow):
         self.show_message(f"Cut to {where}: {switch.reason}.", "warn")
         self.refresh()
 
-    def _on_notifier_frame_ready(self) -> None:
-        self._notifier.taken()
-        _seq, frame = self._program.latest()
+    def _show_newest_frame(self) -> None:
+        frame = self._program.latest()
         if frame is not None:
             self.view.show_frame(frame)
+
+    @property
+    def preview_dropped_frames(self) -> int:
+        """Program frames the preview never showed (it shows the newest at the screen's rate)."""
+        return self._program.dropped
 
     def refresh(self) -> None:
         view = self._controller.view()
@@ -493,9 +499,17 @@ class MainWindow(QMainWindow):
 
     # -- lifetime -------------------------------------------------------------------------------
 
-    def closeEvent(self, event: QCloseEvent) -> None:
+    def show_on_screen(self) -> None:
+        self.showMaximized()
+
+    def stop_refreshing(self) -> None:
+        """Stop every timer (the app is quitting: the parts behind them are about to stop)."""
+        self._display_timer.stop()
         self._status_timer.stop()
         self._message_timer.stop()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.stop_refreshing()
         super().closeEvent(event)
 
 

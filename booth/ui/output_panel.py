@@ -49,26 +49,26 @@ class OutputPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("outputPanel")
-        self._state = QLabel("NOT STREAMING")
-        self._state.setObjectName("outputState")
-        self._time = QLabel("")
-        self._time.setStyleSheet("font-size: 30px; font-weight: 800;")
-        self._figures = QLabel("")
-        self._figures.setObjectName("status")
-        self._figures.setWordWrap(True)
-        self._recording = QLabel("")
-        self._recording.setObjectName("status")
-        self._recording.setWordWrap(True)
-        self._message = QLabel("")
-        self._message.setObjectName("message")
-        self._message.setWordWrap(True)
-        self._message.hide()
-        self._clip = QPushButton("CLIP  (C)")
-        self._clip.setObjectName("clip")
-        self._clip.setToolTip("Save the last seconds of the program as an MP4")
-        self._clip.clicked.connect(self.clip_requested)
-        self._clip_line = QLabel("")
-        self._clip_line.setObjectName("status")
+        self.state_label = QLabel("NOT STREAMING")
+        self.state_label.setObjectName("outputState")
+        self.time_label = QLabel("")
+        self.time_label.setStyleSheet("font-size: 30px; font-weight: 800;")
+        self.figures_label = QLabel("")
+        self.figures_label.setObjectName("status")
+        self.figures_label.setWordWrap(True)
+        self.recording_label = QLabel("")
+        self.recording_label.setObjectName("status")
+        self.recording_label.setWordWrap(True)
+        self.message_label = QLabel("")
+        self.message_label.setObjectName("message")
+        self.message_label.setWordWrap(True)
+        self.message_label.hide()
+        self.clip_button = QPushButton("CLIP  (C)")
+        self.clip_button.setObjectName("clip")
+        self.clip_button.setToolTip("Save the last seconds of the program as an MP4")
+        self.clip_button.clicked.connect(self.clip_requested)
+        self.clip_line_label = QLabel("")
+        self.clip_line_label.setObjectName("status")
         # Moments marked during the drop (first sale, low stock, sold out, cuts): export any as a clip.
         self.moment_list = QListWidget()
         self.moment_list.setMinimumHeight(120)
@@ -76,21 +76,21 @@ class OutputPanel(QWidget):
         self.export_button = QPushButton("EXPORT MOMENT")
         self.export_button.setToolTip("Save a clip around the selected moment (from memory or the recording)")
         self.export_button.clicked.connect(self._on_export_button_clicked)
-        self._moment_count = 0
+        self.moment_count_label = 0
 
         top = QHBoxLayout()
-        top.addWidget(self._state)
+        top.addWidget(self.state_label)
         top.addStretch(1)
-        top.addWidget(self._time)
+        top.addWidget(self.time_label)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 12, 12, 12)
         layout.setSpacing(8)
         layout.addLayout(top)
-        layout.addWidget(self._figures)
-        layout.addWidget(self._message)
-        layout.addWidget(self._recording)
-        layout.addWidget(self._clip)
-        layout.addWidget(self._clip_line)
+        layout.addWidget(self.figures_label)
+        layout.addWidget(self.message_label)
+        layout.addWidget(self.recording_label)
+        layout.addWidget(self.clip_button)
+        layout.addWidget(self.clip_line_label)
         layout.addWidget(self.moment_list)
         layout.addWidget(self.export_button)
         self.status = OutputStatus()
@@ -98,13 +98,13 @@ class OutputPanel(QWidget):
 
     def set_moments(self, moments: Sequence[Moment]) -> None:
         """The marked moments, newest last; only new ones are added (the selection stays put)."""
-        for moment in moments[self._moment_count :]:
+        for moment in moments[self.moment_count_label :]:
             minutes, seconds = divmod(int(moment.stream_s), 60)
             item = QListWidgetItem(f"{minutes:02d}:{seconds:02d}  {moment.reason}")
             item.setData(Qt.ItemDataRole.UserRole, moment.index)
             self.moment_list.addItem(item)
-        self._moment_count = max(self._moment_count, len(moments))
-        self.export_button.setEnabled(self.moment_list.currentItem() is not None or bool(self._moment_count))
+        self.moment_count_label = max(self.moment_count_label, len(moments))
+        self.export_button.setEnabled(self.moment_list.currentItem() is not None or bool(self.moment_count_label))
 
     def _on_export_button_clicked(self) -> None:
         item = self.moment_list.currentItem() or self.moment_list.item(self.moment_list.count() - 1)
@@ -113,31 +113,31 @@ class OutputPanel(QWidget):
 
     @property
     def state_text(self) -> str:
-        return self._state.text()
+        return self.state_label.text()
 
     def set_status(self, status: OutputStatus) -> None:
         self.status = status
         text, background, color = _PILL[status.state]
-        self._state.setText(text)
-        self._state.setStyleSheet(
+        self.state_label.setText(text)
+        self.state_label.setStyleSheet(
             f"background: {background}; color: {color}; font-size: 28px; font-weight: 900;"
             " padding: 6px 16px; border-radius: 10px;"
         )
         live = status.state in (OutputState.LIVE, OutputState.BACKUP)
-        self._time.setText(_duration(status.time_live_s) if live or status.time_live_s else "")
+        self.time_label.setText(_duration(status.time_live_s) if live or status.time_live_s else "")
         dropped = f"{status.dropped_frames} dropped" if status.dropped_frames else "0 dropped"
         ingest = f"\n→ {status.ingest}" if status.ingest else ""
-        self._figures.setText(
+        self.figures_label.setText(
             f"{status.bitrate_kbps / 1000:.1f} Mbit/s · {status.encode_fps:.0f} fps · {dropped}{ingest}"
             if status.encoding else f"encoder not running{ingest}"
         )
         problems = status.problems
-        self._message.setText("\n".join(problems))
-        self._message.setProperty("severity", "error" if status.state is OutputState.RECONNECTING
+        self.message_label.setText("\n".join(problems))
+        self.message_label.setProperty("severity", "error" if status.state is OutputState.RECONNECTING
                                   or status.recording_error else "warn")  # fmt: skip
-        self._message.setVisible(bool(problems))
-        self._message.style().unpolish(self._message)
-        self._message.style().polish(self._message)
+        self.message_label.setVisible(bool(problems))
+        self.message_label.style().unpolish(self.message_label)
+        self.message_label.style().polish(self.message_label)
         if status.recording_path and not status.recording_error:
             free = f" · {_size(status.free_disk_bytes)} free" if status.free_disk_bytes is not None else ""
             left = f" (≈{status.disk_minutes_left / 60:.1f} h)" if status.disk_minutes_left is not None else ""
@@ -146,9 +146,9 @@ class OutputPanel(QWidget):
             rec = "○ not recording"
         else:
             rec = "○ recording off"
-        self._recording.setText(rec)
-        self._clip.setEnabled(status.replay_s >= 1.0)
+        self.recording_label.setText(rec)
+        self.clip_button.setEnabled(status.replay_s >= 1.0)
         clip = status.clip_message or (f"last clip: {Path(status.last_clip).name}" if status.last_clip else "")
         buffered = f"{status.replay_s:.0f} s buffered"
         marks = f" · {status.moments} moments marked" if status.moments else ""
-        self._clip_line.setText(f"{buffered}{marks}" + (f"\n{clip}" if clip else ""))
+        self.clip_line_label.setText(f"{buffered}{marks}" + (f"\n{clip}" if clip else ""))

@@ -1,7 +1,8 @@
-"""One capture thread per source: open, read into a newest-frame slot, reconnect on failure.
+"""One capture worker per source: open, read into a newest-frame feed, reconnect on failure.
 
-The thread never touches the GUI. A read that blocks forever only stalls this thread;
-the compositor and the watchdog look at the slot's timestamps from outside.
+The worker never touches the GUI. A read that blocks forever only stalls this worker; the
+switcher judges the source from outside (frame times, picture changes) and, when a read has hung,
+abandons the reader and starts a fresh one (`abandon_reader`).
 """
 
 from __future__ import annotations
@@ -17,17 +18,101 @@ from booth.core.frames import SourceFrame
 from booth.core.source_state import SourceState, SourceStatus
 from booth.devices.imaging import picture_change, picture_sample
 from booth.devices.sources import FrameSource, SourceError
-from booth.runtime.feed import FrameSlot
+from booth.runtime.feed import Feed
+from booth.runtime.worker import Worker
 
 log = logging.getLogger(__name__)
 
 BACKOFF_S = (0.5, 1.0, 2.0, 4.0, 8.0, 10.0)
-JOIN_TIMEOUT_S = 3.0
 HISTORY = 256  # frame times and picture changes kept for the watchdog (> 2 s at 60 fps)
 
 
 def default_retry_delay(failures: int) -> float:
     return BACKOFF_S[min(failures, len(BACKOFF_S) - 1)]
+
+
+class _Reader:
+    """One generation of reading: a source, its worker, and where it is in its open/read cycle."""
+
+    def __init__(self, capture: CaptureService, generation: int, source: FrameSource,
+                 close_first: FrameSource | None = None) -> None:  # fmt: skip
+        self.capture = capture
+        self.close_first = close_first  # a hung predecessor's source: closing it may wait on a process
+        self.generation = generation
+        self.source = source
+        self.is_open = False
+        self.failures = 0
+        self.frames_since_open = 0
+        self.next_due = 0.0
+        self.previous_sample: object = None
+        self.worker = Worker(
+            f"booth-capture-{capture.role}", self.step, f"{capture.role.capitalize()} camera", on_stop=self.close
+        )
+
+    def step(self) -> float:
+        capture = self.capture
+        if self.close_first is not None:
+            hung, self.close_first = self.close_first, None
+            try:
+                hung.close()
+            except Exception:
+                log.exception("closing the hung %s source failed", capture.role)
+        if not self.is_open:
+            capture._set(self, SourceState.STARTING if self.failures == 0 else SourceState.RECONNECTING)
+            try:
+                self.source.open()
+            except Exception as exc:
+                return self._down(exc)
+            self.is_open = True
+            self.frames_since_open = 0
+            self.previous_sample = None
+            self.next_due = capture._clock()
+            return 0.0
+        if not self.source.live:
+            # A file or the demo: pace it on a grid, but never catch up a burst after a hiccup.
+            wait = self.next_due - capture._clock()
+            if wait > 0:
+                return wait
+            interval = 1.0 / max(1.0, self.source.nominal_fps)
+            self.next_due = max(self.next_due + interval, capture._clock() - interval)
+        try:
+            pixels = self.source.read()
+        except Exception as exc:
+            return self._down(exc)
+        now = capture._clock()
+        sample = picture_sample(pixels)
+        change = picture_change(self.previous_sample, sample)
+        self.previous_sample = sample
+        if not capture._publish(self, pixels, now, change):
+            return 60.0  # abandoned while blocked in read(): publish nothing, wait to be stopped
+        self.frames_since_open += 1
+        return 0.0
+
+    def _down(self, exc: Exception) -> float:
+        capture = self.capture
+        if isinstance(exc, SourceError):
+            message = str(exc)
+        else:  # a device library bug must not kill the worker silently
+            log.error("capture %s: unexpected error", capture.role, exc_info=exc)
+            message = f"{self.source.label}: unexpected error ({exc.__class__.__name__}: {exc})"
+        self.close()
+        if self.frames_since_open > 0:
+            self.failures = 0  # it was delivering before it failed: start the backoff over
+        delay = capture._retry_delay(self.failures)
+        self.failures += 1
+        log.warning("%s source down: %s; retrying in %.1f s", capture.role, message, delay)
+        capture._went_down(self, message, capture._clock() + delay)
+        return delay
+
+    def close(self) -> None:
+        self.is_open = False
+        # An abandoned reader sharing its source with its replacement must not close it under
+        # the new reader (the abandoner already closed it once).
+        if self.capture._owns(self) or self.source is not self.capture.source:
+            try:
+                self.source.close()
+            except Exception:
+                log.exception("closing %s failed", self.capture.role)
 
 
 class CaptureService:
@@ -41,17 +126,15 @@ class CaptureService:
     ) -> None:
         self.role = role
         self.source = source
-        self.slot: FrameSlot[SourceFrame] = FrameSlot()
+        self.frames: Feed[SourceFrame, None] = Feed()
         self._clock = clock
         self._retry_delay = retry_delay
         self._make_source = make_source  # a fresh instance when a hung reader is abandoned
-        self._generation = 0
-        self._abandoned: list[threading.Thread] = []
-        self.abandoned_readers = 0
-        self._stop = threading.Event()
-        self._wake = threading.Event()  # "reconnect now"
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
+        self._reader: _Reader | None = None
+        self._generation = 0
+        self._abandoned: list[_Reader] = []
+        self.abandoned_readers = 0
         self._state = SourceState.STARTING
         self._message = ""
         self._frames = 0
@@ -61,73 +144,69 @@ class CaptureService:
         self._recent: deque[float] = deque(maxlen=HISTORY)
         self._changes: deque[tuple[float, float]] = deque(maxlen=HISTORY)
         self._live_since: float | None = None
-        self._frames_since_open = 0
 
     # -- control ----------------------------------------------------------------------------
 
-    def start(self) -> None:
-        # Daemon so a read stuck inside a device library can never hold the process open;
-        # stop() still joins it with a timeout.
-        self._thread = threading.Thread(
-            target=self._run, args=(self._generation, self.source), name=f"booth-capture-{self.role}", daemon=True
-        )
-        self._thread.start()
+    def start(self, close_first: FrameSource | None = None) -> None:
+        with self._lock:
+            reader = self._reader = _Reader(self, self._generation, self.source, close_first)
+        reader.worker.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        thread = self._thread
-        if thread is None:
-            return
-        for old in self._abandoned:
-            old.join(0.5)  # decoder processes were killed, so these return; in-process ones may not
-        thread.join(JOIN_TIMEOUT_S)
-        if thread.is_alive():
-            # A zombie reader: stuck in a device call. Closing the source from here kills a
-            # decoder process; an in-process read is abandoned (the thread is a daemon).
-            log.warning("capture %s did not stop within %.0f s; abandoning its reader", self.role, JOIN_TIMEOUT_S)
-            try:
-                self.source.close()
-            except Exception:
-                log.exception("closing the stuck %s source failed", self.role)
-            thread.join(JOIN_TIMEOUT_S)
-        self._thread = None
+        with self._lock:
+            reader, self._reader = self._reader, None
+            abandoned, self._abandoned = self._abandoned, []
+        for old in abandoned:
+            old.worker.request_stop()
+        if reader is not None:
+            reader.worker.request_stop()
+            if not reader.worker.join():
+                # Stuck in a device call. Closing the source from here kills a decoder process;
+                # an in-process read is abandoned (its thread is a daemon).
+                try:
+                    self.source.close()
+                except Exception:
+                    log.exception("closing the stuck %s source failed", self.role)
+        for old in abandoned:
+            old.worker.join(0.5)  # decoder processes were killed, so these return; in-process ones may not
 
     def reconnect_now(self) -> None:
-        self._wake.set()
+        reader = self._reader
+        if reader is not None:
+            reader.worker.wake()
 
     def abandon_reader(self, why: str) -> None:
         """Replace a reader stuck inside a device call (judged from outside by the watchdog).
 
-        A decoder process is killed; an in-process read cannot be interrupted, so its thread
-        is left behind (it is a daemon and publishes nothing more) and a fresh one starts.
+        A decoder process is killed; an in-process read cannot be interrupted, so its thread is
+        left behind (a daemon that publishes nothing more) and a fresh reader starts.
         """
         log.warning("capture %s: abandoning a hung reader (%s)", self.role, why)
-        old = self.source
         with self._lock:
+            old = self._reader
             self._generation += 1
             self.abandoned_readers += 1
             self._reconnects += 1
             self._state, self._message = SourceState.RECONNECTING, f"reader hung ({why}); reopening"
-        try:
-            old.close()
-        except Exception:
-            log.exception("closing the hung %s source failed", self.role)
+            if old is not None:
+                self._abandoned.append(old)
+        if old is not None:
+            old.worker.request_stop()
         if self._make_source is not None:
             self.source = self._make_source()
-        if self._thread is not None:
-            self._abandoned.append(self._thread)
-        self.start()
+        # The new reader closes the hung source first, on its own thread: killing a decoder
+        # process and waiting for it must not hold up the switcher that called us.
+        self.start(close_first=old.source if old is not None else None)
+
+    # -- reading from outside ---------------------------------------------------------------
 
     def observe(self) -> Observation:
-        """What the watchdog needs, read from outside the reading thread."""
+        """What the watchdog needs, read from outside the reading worker."""
         with self._lock:
             return Observation(
                 self._state, self._message, self.source.nominal_fps, self._last_frame_at,
                 tuple(self._recent), tuple(self._changes), self._live_since,
             )  # fmt: skip
-
-    # -- reading ----------------------------------------------------------------------------
 
     def status(self) -> SourceStatus:
         now = self._clock()
@@ -140,83 +219,40 @@ class CaptureService:
                 self._frames, self._reconnects, self._message, next_in,
             )  # fmt: skip
 
-    # -- the thread ---------------------------------------------------------------------------
+    @property
+    def problem(self) -> str | None:
+        reader = self._reader
+        return reader.worker.problem if reader is not None else None
 
-    def _set(self, generation: int, state: SourceState, message: str = "", next_at: float | None = None) -> None:
+    # -- called by the reader's worker ------------------------------------------------------
+
+    def _owns(self, reader: _Reader) -> bool:
+        return reader.generation == self._generation
+
+    def _set(self, reader: _Reader, state: SourceState) -> None:
         with self._lock:
-            if generation == self._generation:
-                self._state, self._message, self._next_attempt_at = state, message, next_at
+            if self._owns(reader):
+                self._state = state
 
-    def _current(self, generation: int) -> bool:
-        return generation == self._generation and not self._stop.is_set()
-
-    def _run(self, generation: int, source: FrameSource) -> None:
-        failures = 0
-        while self._current(generation):
-            try:
-                opening = SourceState.STARTING if failures == 0 else SourceState.RECONNECTING
-                self._set(generation, opening, self._message)
-                source.open()
-                self._read_loop(generation, source)
-            except SourceError as exc:
-                message = str(exc)
-            except Exception as exc:  # a device library bug must not kill the thread silently
-                log.exception("capture %s crashed", self.role)
-                message = f"{source.label}: unexpected error ({exc.__class__.__name__}: {exc})"
-            else:
-                message = ""
-            finally:
-                # An abandoned reader sharing its source with its replacement must not close it
-                # under the new reader (the abandoner already closed it once).
-                if generation == self._generation or source is not self.source:
-                    try:
-                        source.close()
-                    except Exception:
-                        log.exception("closing %s failed", self.role)
-            if not self._current(generation):
-                break
-            if self._frames_since_open > 0:
-                failures = 0  # it was delivering before it failed: start the backoff over
-            delay = self._retry_delay(failures)
-            failures += 1
-            with self._lock:
+    def _went_down(self, reader: _Reader, message: str, next_at: float) -> None:
+        with self._lock:
+            if self._owns(reader):
                 self._reconnects += 1
                 self._live_since = None
-            log.warning("%s source down: %s; retrying in %.1f s", self.role, message, delay)
-            self._set(generation, SourceState.DOWN, message, self._clock() + delay)
-            self._wake.wait(delay)
-            self._wake.clear()
-        self._set(generation, SourceState.DOWN, "stopped")
+                self._state, self._message, self._next_attempt_at = SourceState.DOWN, message, next_at
 
-    def _read_loop(self, generation: int, source: FrameSource) -> None:
-        paced = not source.live
-        interval = 1.0 / max(1.0, source.nominal_fps)
-        next_due = self._clock()
-        self._frames_since_open = 0
-        previous = None
-        while self._current(generation):
-            if paced:
-                delay = next_due - self._clock()
-                if delay > 0 and self._stop.wait(delay):
-                    return
-                # Stay on the grid but never try to catch up a burst after a hiccup.
-                next_due = max(next_due + interval, self._clock() - interval)
-            pixels = source.read()
-            now = self._clock()
-            sample = picture_sample(pixels)
-            change = picture_change(previous, sample)
-            previous = sample
-            with self._lock:
-                if generation != self._generation:
-                    return  # abandoned while blocked in read(): publish nothing
-                seq = self._frames
-                self._frames += 1
-                self._last_frame_at = now
-                self._recent.append(now)
-                if change >= 0:
-                    self._changes.append((now, change))
-                if self._state is not SourceState.LIVE:
-                    self._state, self._message, self._next_attempt_at = SourceState.LIVE, "", None
-                    self._live_since = now
-            self._frames_since_open += 1
-            self.slot.put(SourceFrame(pixels, seq, now))
+    def _publish(self, reader: _Reader, pixels: object, now: float, change: float) -> bool:
+        with self._lock:
+            if not self._owns(reader):
+                return False
+            seq = self._frames
+            self._frames += 1
+            self._last_frame_at = now
+            self._recent.append(now)
+            if change >= 0:
+                self._changes.append((now, change))
+            if self._state is not SourceState.LIVE:
+                self._state, self._message, self._next_attempt_at = SourceState.LIVE, "", None
+                self._live_since = now
+        self.frames.put(SourceFrame(pixels, seq, now))  # type: ignore[arg-type]
+        return True

@@ -18,38 +18,24 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
 
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter
 
 from booth.core.config import ProgramConfig
-from booth.core.frames import Pixels, ProgramFrame, SourceFrame
+from booth.core.frames import FrameStamp, Pixels, ProgramFrame, SourceFrame
 from booth.core.overlay import OverlayModel
 from booth.devices.imaging import solid, to_program
-from booth.runtime.feed import FrameSlot
+from booth.runtime.feed import Feed
+from booth.runtime.worker import Worker
 from booth.video.overlay_render import OverlayRenderer, overlay_fonts
 
 log = logging.getLogger(__name__)
 
 PHASE_GAIN = 0.25  # how quickly the grid locks onto a source's rhythm
 STATS_WINDOW = 4000  # frames kept for percentiles (over a minute at 60 fps)
-
-
-class ActiveSource(Protocol):
-    def active(self) -> tuple[str, FrameSlot[SourceFrame]] | None:
-        """The source on program now (name and slot), or None for the slate."""
-        ...
-
-
-class FixedSource:
-    def __init__(self, name: str, slot: FrameSlot[SourceFrame]) -> None:
-        self._choice = (name, slot)
-
-    def active(self) -> tuple[str, FrameSlot[SourceFrame]]:
-        return self._choice
 
 
 @dataclass(frozen=True)
@@ -72,18 +58,23 @@ def percentile(values: list[float], q: float) -> float:
 
 
 class Compositor:
+    """`feeds` are the sources' newest-frame feeds by role; `on_program()` names the role on program
+    (or "slate"). Program frames go to `program`, a feed any number of readers follow."""
+
     def __init__(
         self,
         program: ProgramConfig,
-        sources: ActiveSource,
+        feeds: Mapping[str, Feed[SourceFrame, None]],
+        on_program: Callable[[], str],
         overlay: Callable[[], OverlayModel],
         slate_text: str = "Back in a moment",
         clock: Callable[[], float] = time.monotonic,
         slate_picture: Pixels | None = None,
     ) -> None:
-        self.program = program
-        self.output: FrameSlot[ProgramFrame] = FrameSlot()
-        self._sources = sources
+        self.config = program
+        self.program: Feed[ProgramFrame, FrameStamp] = Feed(stamp=ProgramFrame.stamp)
+        self._readers = {role: feed.reader() for role, feed in feeds.items()}
+        self._on_program = on_program
         self._overlay = overlay
         self._clock = clock
         self._renderer = OverlayRenderer(program.size)
@@ -91,31 +82,26 @@ class Compositor:
             to_program(slate_picture, *program.size) if slate_picture is not None
             else render_slate(program.size, slate_text)
         )  # fmt: skip
-        self._listeners: list[Callable[[ProgramFrame], None]] = []
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._compose_ms: deque[float] = deque(maxlen=STATS_WINDOW)
         self._latency_ms: deque[float] = deque(maxlen=STATS_WINDOW)
         self._out_times: deque[float] = deque(maxlen=240)
         self._frames = 0
         self._repeats = 0
-
-    def subscribe(self, listener: Callable[[ProgramFrame], None]) -> None:
-        """`listener` runs on the compositor thread for every program frame: keep it tiny."""
-        self._listeners.append(listener)
+        self._period = 1.0 / program.fps
+        self._next_due: float | None = None
+        self._last: tuple[str, SourceFrame] | None = None
+        self._worker = Worker("booth-compositor", self._step, "Program picture", join_timeout_s=5.0)
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="booth-compositor", daemon=True)
-        self._thread.start()
+        self._worker.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(5.0)
-            if self._thread.is_alive():
-                log.error("compositor thread did not stop")
-            self._thread = None
+        self._worker.stop()
+
+    @property
+    def problem(self) -> str | None:
+        return self._worker.problem
 
     def stats(self) -> CompositorStats:
         now = self._clock()
@@ -134,49 +120,41 @@ class Compositor:
             self._compose_ms.clear()
             self._latency_ms.clear()
 
-    # -- the thread -----------------------------------------------------------------------------
+    # -- the worker -----------------------------------------------------------------------------
 
-    def _run(self) -> None:
-        period = 1.0 / self.program.fps
+    def _step(self) -> float:
+        """One program frame: wait for a fresh picture within its grid window, else repeat one."""
+        period = self._period
         half = period / 2
-        next_due = self._clock() + half
-        last: tuple[str, SourceFrame] | None = None
-        last_slot_seq: dict[int, int] = {}
-        while not self._stop.is_set():
-            now = self._clock()
-            if now < next_due - half and self._stop.wait(next_due - half - now):
-                break
-            choice = self._sources.active()
-            fresh: SourceFrame | None = None
-            in_step = False
-            if choice is not None:
-                name, slot = choice
-                seen = last_slot_seq.get(id(slot), 0)
-                got = slot.wait_newer(seen, next_due + half - self._clock())
-                switched = self._sources.active()
-                if got is None and switched is not None and switched[1] is not slot:
-                    # The switcher cut away while we waited on a stalled source: take the new
-                    # source's newest frame now instead of holding the old picture one more frame.
-                    choice, (name, slot) = switched, switched
-                    seen = last_slot_seq.get(id(slot), 0)
-                    got = slot.wait_newer(seen, 0.0)
-                if got is not None:
-                    in_step = got[0] == seen + 1
-                    last_slot_seq[id(slot)] = got[0]
-                    fresh = got[1]
-                    last = (name, fresh)
-            if self._stop.is_set():
-                break
-            picked_at = self._clock()
-            try:
-                frame = self._compose(fresh, last, choice is not None, picked_at)
-            except Exception:
-                log.exception("composing a program frame failed")
-                frame = None
-            if frame is not None:
-                self.output.put(frame)
-                for listener in self._listeners:
-                    listener(frame)
+        if self._next_due is None:
+            self._next_due = self._clock() + half
+        next_due = self._next_due
+        wait = next_due - half - self._clock()
+        if wait > 0:
+            return wait  # the window for this frame is not open yet
+        role = self._on_program()
+        reader = self._readers.get(role)
+        fresh: SourceFrame | None = None
+        in_step = False
+        if reader is not None:
+            got = reader.wait(next_due + half - self._clock())
+            now_on = self._on_program()
+            if got is None and now_on != role and now_on in self._readers:
+                # The switcher cut away while we waited on a stalled source: take the new
+                # source's newest frame now instead of holding the old picture one more frame.
+                role, reader = now_on, self._readers[now_on]
+                got = reader.latest()
+            if got is not None:
+                in_step = reader.last_skipped == 0
+                fresh = got
+                self._last = (role, got)
+        if self._worker.stopping:
+            return 0.0
+        picked_at = self._clock()
+        try:
+            frame = self._compose(fresh, self._last, reader is not None, picked_at)
+            self.program.put(frame)
+        finally:
             if fresh is not None and in_step:
                 error = min(half, max(-half, fresh.captured_at - next_due))
                 next_due += period + PHASE_GAIN * error
@@ -184,6 +162,8 @@ class Compositor:
                 next_due += period
             if self._clock() - next_due > period:
                 next_due = self._clock() + half  # fell behind (machine busy): resync, don't burst
+            self._next_due = next_due
+        return 0.0
 
     def _compose(
         self,
@@ -192,7 +172,7 @@ class Compositor:
         has_source: bool,
         picked_at: float,
     ) -> ProgramFrame:
-        w, h = self.program.size
+        w, h = self.config.size
         if has_source and last is not None:
             name, shown = last
             pixels = to_program(shown.pixels, w, h)

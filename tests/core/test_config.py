@@ -101,3 +101,57 @@ def test_missing_file_and_missing_skus(tmp_path):
         load_config(tmp_path / "nope.toml")
     with pytest.raises(ConfigError, match=r"\[\[sku\]\] table is required"):
         load_config(write(tmp_path, "[drop]\ntitle = 'x'\n"))
+
+
+def test_every_problem_in_a_file_is_reported_at_once(tmp_path):
+    path = tmp_path / "drop.toml"
+    path.write_text(
+        "[drop]\ntimr_seconds = 5\nlow_stock_at = 'ten'\n[[sku]]\nid = 'a'\nname = 'A'\nstock = -1\n"
+        "[program]\nfps = 0\n[overlay]\ncorner = 'middle'\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    keys = [p.split(": ")[1] for p in caught.value.problems]
+    assert keys == ["drop.low_stock_at", "drop.timr_seconds", "sku[1].stock", "overlay.corner", "program.fps"]
+    assert all(p.startswith(f"{path}: ") for p in caught.value.problems)
+
+
+def test_keys_that_moved_to_recording_name_their_new_home(tmp_path):
+    path = tmp_path / "drop.toml"
+    path.write_text(
+        "[[sku]]\nid = 'a'\nname = 'A'\nstock = 1\n"
+        "[output]\nrecording_dir = 'rec'\ndisk_min_mb = 100\n[health]\ndisk_path = '.'\ndisk_warn_minutes = 60\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    text = str(caught.value)
+    assert "output.recording_dir: has moved: write it as [recording] folder" in text
+    assert "output.disk_min_mb: has moved: write it as [recording] min_free_mb" in text
+    assert "health.disk_path: has moved: write it as [recording] folder" in text
+    assert "health.disk_warn_minutes: has moved: write it as [recording] warn_minutes" in text
+
+
+def test_one_recording_section_sets_the_disk_limits_health_judges_by(tmp_path):
+    path = tmp_path / "drop.toml"
+    path.write_text("[[sku]]\nid = 'a'\nname = 'A'\nstock = 1\n[recording]\nfolder = 'rec'\nwarn_minutes = 45\n")
+    config = load_config(path)
+    assert config.recording.folder == "rec" and config.recording.min_free_mb == 200
+    assert config.health.thresholds.disk_warn_minutes == 45
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"a = " + b"[" * 5000 + b"]" * 5000 + b"\n", "nested too deeply"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", "not a text file"),
+        (b"x = 1\n" * 300_000, "a drop file is at most 1 MB"),
+        (b"[drop\ntitle = 1", "not valid TOML"),
+    ],
+    ids=["deep-nesting", "binary", "huge", "broken"],
+)
+def test_any_file_gives_a_sentence_never_a_traceback(tmp_path, content, words):
+    path = tmp_path / "drop.toml"
+    path.write_bytes(content)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert words in str(caught.value) and str(path) in str(caught.value)

@@ -9,9 +9,11 @@ from booth.core.drop import Drop, DropSpec, Phase, Refusal, Sku, StockLevel
 from booth.core.events import SaleRecorded, event_from_dict
 
 
-def make_drop(stock: int = 12, timer: float = 90, last_call: float = 10) -> tuple[Drop, ManualClock]:
+def make_drop(stock: int = 12, timer: float = 90, last_call: float = 10,
+              pre_sale: bool = True) -> tuple[Drop, ManualClock]:  # fmt: skip
     clock = ManualClock()
-    spec = DropSpec("Test", (Sku("tee", "TEE / BLACK", stock), Sku("cap", "CAP", 2)), timer, last_call, 10, 3)
+    spec = DropSpec("Test", (Sku("tee", "TEE / BLACK", stock), Sku("cap", "CAP", 2)), timer, last_call, 10, 3,
+                    pre_sale=pre_sale)  # fmt: skip
     return Drop(spec, clock), clock
 
 
@@ -137,3 +139,14 @@ def test_replaying_events_rebuilds_the_same_state():
     assert replayed.stock == drop.stock == {"tee": 8, "cap": 7}
     assert replayed.remaining_s() == pytest.approx(drop.remaining_s())
     assert isinstance(events[1], SaleRecorded)
+
+
+def test_sales_before_the_offer_starts_are_refused_with_a_sentence_unless_pre_sale():
+    drop, _ = make_drop(pre_sale=False)
+    refused = drop.decide_sale("tee")
+    assert isinstance(refused, Refusal) and "has not started" in refused.message and "pre_sale" in refused.message
+    act(drop, drop.decide_start())
+    act(drop, drop.decide_sale("tee"))
+    assert drop.stock["tee"] == 11
+    early, _ = make_drop(pre_sale=True)
+    act(early, early.decide_sale("tee"))  # a drop that takes pre-orders sells while it says STARTS SOON

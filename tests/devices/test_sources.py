@@ -28,14 +28,12 @@ def write_video(path, frames: int = 30, size=(320, 240), fps: float = 30.0) -> N
 def levels(capture: CaptureService, count: int, qtbot) -> list[int]:
     """Grey levels of the next `count` frames the capture thread publishes."""
     seen: list[int] = []
-    last = 0
+    reader = capture.frames.reader()
 
     def take() -> bool:
-        nonlocal last
-        got = capture.slot.wait_newer(last, 0.0)
-        if got:
-            last = got[0]
-            seen.append(int(got[1].pixels[120, 160, 0]))
+        got = reader.latest()
+        if got is not None:
+            seen.append(int(got.pixels[120, 160, 0]))
         return len(seen) >= count
 
     qtbot.waitUntil(take, timeout=10_000)
@@ -109,8 +107,8 @@ def test_network_stream_from_a_real_sender_reaches_the_slot_at_program_size(qtbo
         capture = CaptureService("primary", source)
         capture.start()
         try:
-            qtbot.waitUntil(lambda: capture.slot.seq >= 10, timeout=20_000)
-            _seq, frame = capture.slot.latest()
+            qtbot.waitUntil(lambda: capture.frames.seq >= 10, timeout=20_000)
+            frame = capture.frames.newest()
             status = capture.status()
         finally:
             capture.stop()

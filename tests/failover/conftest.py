@@ -36,7 +36,7 @@ def make_rig(qapp) -> Iterator[Callable[..., FailoverRig]]:
 
 
 def latest_frame(booth: Booth) -> ProgramFrame:
-    _seq, frame = booth.compositor.output.latest()
+    frame = booth.program.newest()
     assert frame is not None
     return frame
 

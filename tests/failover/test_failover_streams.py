@@ -236,7 +236,7 @@ def test_unreachable_primary_at_start_shows_the_secondary_and_says_why(qtbot, qa
     booth = build_booth(rig_config(f"tcp://127.0.0.1:{port}", FailoverSettings(dwell_s=DWELL_S), PROGRAM))
     booth.start()
     try:
-        qtbot.waitUntil(lambda: booth.compositor.output.seq > 5, timeout=CUT_MS)
+        qtbot.waitUntil(lambda: booth.program.seq > 5, timeout=CUT_MS)
         qtbot.waitUntil(lambda: latest_frame(booth).source == SECONDARY, timeout=CUT_MS)
         qtbot.waitUntil(lambda: booth.switcher.statuses()[0].state is SourceState.DOWN, timeout=CUT_MS)
         primary = booth.switcher.statuses()[0]
@@ -256,7 +256,7 @@ def test_both_sources_down_at_start_show_the_slate_with_the_overlay(qtbot, qapp)
     booth = build_booth(config)
     booth.start()
     try:
-        qtbot.waitUntil(lambda: booth.compositor.output.seq > 5, timeout=CUT_MS)
+        qtbot.waitUntil(lambda: booth.program.seq > 5, timeout=CUT_MS)
         qtbot.waitUntil(lambda: all(s.state is SourceState.DOWN for s in booth.switcher.statuses()), timeout=CUT_MS)
         frame = latest_frame(booth)
         assert frame.source == SLATE
@@ -283,10 +283,10 @@ def test_srt_primary_killed_cuts_to_the_secondary(qtbot, qapp):
     with senders.ffmpeg_sender(*senders.srt_listener(port, "320x180")) as proc:
         config = rig_config(f"srt://127.0.0.1:{port}?mode=caller", FailoverSettings(dwell_s=DWELL_S), PROGRAM)
         booth = build_booth(config)
-        program, cuts = ProgramRecorder(), SwitchLog()
-        booth.compositor.subscribe(program)
+        program, cuts = ProgramRecorder(booth.program), SwitchLog()
         booth.switcher.on_switch(cuts)
         booth.start()
+        program.start()
         try:
             qtbot.waitUntil(lambda: program.first_after(now() - 0.2, PRIMARY) is not None, timeout=START_S)
             t0 = now()
@@ -294,4 +294,5 @@ def test_srt_primary_killed_cuts_to_the_secondary(qtbot, qapp):
             qtbot.waitUntil(lambda: any(s.to_source == SECONDARY for s in cuts.after(t0)), timeout=CUT_MS)
             qtbot.waitUntil(lambda: program.first_after(t0, SECONDARY) is not None, timeout=CUT_MS)
         finally:
+            program.stop()
             booth.stop()

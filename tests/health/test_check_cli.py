@@ -28,9 +28,11 @@ stock = 50
 [sources]
 primary = "{primary}"
 
+[recording]
+folder = "{tmp_path}/recordings"
+
 [health]
 mic = "none"
-disk_path = "{tmp_path}"
 {endpoints}
 """, encoding="utf-8")
     return path

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from booth.audio.microphone import MicMonitor
 from booth.core.clock import ManualClock
 from booth.core.health.meter import MicState
 from booth.core.health.network import InterfaceKind
 from booth.devices.health_audio import AudioUnavailable, PyAudioBackend
 from booth.devices.health_system import PsutilSensors, SensorError
-from booth.health.monitors import MicMonitor
 
 from .fakes import (
     LAPTOP_DEVICES,
@@ -50,10 +50,22 @@ def test_temperatures_present_empty_absent_and_raising(tmp_path):
     assert broken.cpu_percent == 12.0 and broken.memory_percent == 43.7  # the rest still reads
 
 
-def test_disk_and_recording_time(tmp_path):
-    sensors = PsutilSensors(FakePsutil(disk_free=41_000_000_000), sysfs_net=tmp_path)
-    d = sensors.disk(str(tmp_path / "recordings" / "not-yet"), 6e6)
+def test_the_disk_guard_reads_where_recordings_will_go_and_turns_it_into_time(tmp_path):
+    from booth.core.recording import RecordingConfig
+    from booth.runtime.disk_guard import DiskGuard
+
+    asked: list[str] = []
+
+    def usage(path: str) -> tuple[int, int, int]:
+        asked.append(path)
+        return 500_000_000_000, 0, 41_000_000_000
+
+    guard = DiskGuard(tmp_path / "recordings" / "not-yet", RecordingConfig(min_free_mb=200), 6e6 / 8, disk_usage=usage)
+    assert guard.status() is None  # nothing read until the guard's worker (or check_now) reads it
+    d = guard.check_now()
+    assert asked == [str(tmp_path)]  # the folder does not exist yet: its nearest existing parent
     assert d.free_bytes == 41_000_000_000 and d.record_seconds_left == pytest.approx(41e9 * 8 / 6e6)
+    assert guard.status() == d and not guard.below_minimum
 
 
 def test_interfaces_kinds_from_sysfs_and_throughput(tmp_path):

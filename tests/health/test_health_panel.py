@@ -28,13 +28,13 @@ def test_panel_text_and_plot_refresh(qtbot, tmp_path):
         panel.set_snapshot(make_snapshot(seq=i, t=1000 + i * 0.25, battery=62 - i * 0.01, rtt_s=0.048))
     assert panel.plot_redraws == 5  # plots redraw once per second of snapshot time
     assert len(panel.history) == 5
-    text = panel.findChild(type(panel._rows["power"]), "health_power").text()
+    text = panel.findChild(type(panel.rows["power"]), "health_power").text()
     assert "GO" in text and "drop needs 15 min" in text
-    endpoints = panel._rows["endpoints"].text()
+    endpoints = panel.rows["endpoints"].text()
     assert "ingest" in endpoints and "RTT 48 ms" in endpoints
     panel.set_snapshot(make_snapshot(seq=99, t=1010, rtt_s=None, alerts=(CRIT_INGEST,)))
-    assert "unreachable" in panel._rows["endpoints"].text()
-    assert "Ingest unreachable" in panel._rows["alerts"].text()
+    assert "unreachable" in panel.rows["endpoints"].text()
+    assert "Ingest unreachable" in panel.rows["alerts"].text()
     panel.show()
     qtbot.waitExposed(panel)
     assert panel.grab().save(str(tmp_path / "health.png"))

@@ -11,33 +11,63 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from booth.audio.microphone import MicMonitor
 from booth.core.clock import ManualClock
 from booth.core.drop import Phase, SkuView, StockLevel
 from booth.core.health.alerts import Severity
 from booth.core.health.meter import MicState
 from booth.core.health.power import PowerVerdict
 from booth.core.health.settings import EndpointConfig, HealthConfig
+from booth.core.recording import RecordingConfig
 from booth.devices.health_audio import PyAudioBackend
 from booth.devices.health_system import PsutilSensors
 from booth.health.monitors import HealthMonitor
 from booth.ops.metrics import MetricsSources, start_metrics_server
+from booth.runtime.disk_guard import DiskGuard
 
 from .fakes import THINKPAD_ON_BATTERY, THINKPAD_TEMPS, FakePsutil, FakePyAudioModule, sine
 from .servers import ModeServer, refused_port, wait_until
 
-
-def _monitor(tmp_path, endpoints=(), battery=THINKPAD_ON_BATTERY, clock=None, need_s=15 * 60, module=None):
-    config = HealthConfig(endpoints=tuple(endpoints), mic="", disk_path=str(tmp_path))
-    return HealthMonitor.from_config(
-        config,
-        clock=clock,
-        drop_need_s=lambda: need_s,
-        sensors=PsutilSensors(FakePsutil(battery, temps=THINKPAD_TEMPS), sysfs_net=tmp_path),
-        audio=PyAudioBackend(module or FakePyAudioModule(), quiet=False),
-    )
+FREE_BYTES = 41_000_000_000
 
 
-def _wait_for_seq(monitor: HealthMonitor, seq: int) -> bool:
+class Rig:
+    """Rig health as the app wires it: the monitor, the microphone and the disk guard, each a part."""
+
+    def __init__(self, tmp_path, endpoints=(), battery=THINKPAD_ON_BATTERY, clock=None, need_s=15 * 60,
+                 module=None) -> None:  # fmt: skip
+        self.disk = DiskGuard(tmp_path, RecordingConfig(), 6000 * 125,
+                              disk_usage=lambda _p: (500_000_000_000, 0, FREE_BYTES))  # fmt: skip
+        self.mic = MicMonitor(PyAudioBackend(module or FakePyAudioModule(), quiet=False), "", clock)
+        self.monitor = HealthMonitor.from_config(
+            HealthConfig(endpoints=tuple(endpoints), mic=""),
+            clock=clock,
+            drop_need_s=lambda: need_s,
+            sensors=PsutilSensors(FakePsutil(battery, temps=THINKPAD_TEMPS), sysfs_net=tmp_path),
+            mic=self.mic.status,
+            disk=self.disk.status,
+        )
+        self.probes = self.monitor.probes
+
+    def start(self) -> None:
+        self.disk.start()
+        self.mic.start()
+        self.monitor.start()
+
+    def stop(self) -> None:
+        self.monitor.stop()
+        self.mic.stop()
+        self.disk.stop()
+
+    def latest(self):
+        return self.monitor.latest()
+
+
+def _monitor(tmp_path, endpoints=(), **kwargs) -> Rig:
+    return Rig(tmp_path, endpoints, **kwargs)
+
+
+def _wait_for_seq(monitor: Rig, seq: int) -> bool:
     return wait_until(lambda: monitor.latest().seq >= seq)
 
 
@@ -45,11 +75,11 @@ def test_threads_are_named_joined_and_snapshots_keep_coming(tmp_path):
     server = ModeServer("http-ok")
     monitor = _monitor(tmp_path, [EndpointConfig("ingest", f"tcp://127.0.0.1:{server.port}", 0.1, 0.5)])
     seen = []
-    monitor.add_snapshot_listener(seen.append)
+    monitor.monitor.add_snapshot_listener(seen.append)
     monitor.start()
     try:
         names = {t.name for t in threading.enumerate()}
-        assert {"booth-health", "booth-probe-ingest", "booth-health-mic"} <= names
+        assert {"booth-health", "booth-probe-ingest", "booth-mic", "booth-disk"} <= names
         assert _wait_for_seq(monitor, 4)
         assert wait_until(lambda: (e := monitor.latest().endpoint("ingest")) is not None and e.srtt_s is not None)
     finally:
@@ -85,7 +115,7 @@ def test_power_forecast_from_drain_with_a_manual_clock(tmp_path):
 
     clock = ManualClock()
     fake = FakePsutil(nt.sbattery(30.0, 3600 * 3, False))
-    config = HealthConfig(mic="none", disk_path=str(tmp_path))
+    config = HealthConfig(mic="none")
     monitor = HealthMonitor(config, PsutilSensors(fake, sysfs_net=tmp_path), clock=clock,
                             drop_need_s=lambda: 15 * 60)
     snap = monitor.refresh_now()
@@ -107,9 +137,10 @@ def test_metrics_page_parses_with_the_prometheus_parser(tmp_path):
                        module=module)
     monitor.probes[0].probe_once()
     monitor.probes[0].probe_once()
-    monitor.mic.check_once()  # type: ignore[union-attr]
+    monitor.mic.check_once()
+    monitor.disk.check_now()
     module.streams[0].push(sine(0.25))
-    monitor.refresh_now()
+    monitor.monitor.refresh_now()
     from booth.core.drop import DropView
 
     drop = DropView("Night drop", (SkuView("tee-black", "TEE / BLACK", 42, 50, StockLevel.PLENTY),),
@@ -134,7 +165,7 @@ def test_metrics_page_parses_with_the_prometheus_parser(tmp_path):
     assert samples[("booth_network_rtt_seconds", (("endpoint", "ingest"),))] < 0.5
     assert samples[("booth_endpoint_up", (("endpoint", "ingest"),))] == 1.0
     assert samples[("booth_cpu_percent", ())] == 12.0
-    assert samples[("booth_disk_free_bytes", (("path", str(tmp_path)),))] == 41_000_000_000
+    assert samples[("booth_disk_free_bytes", (("path", str(tmp_path)),))] == FREE_BYTES  # where recordings go
     assert samples[("booth_temperature_celsius", (("sensor", "coretemp/Package id 0"),))] == 61.0
     assert samples[("booth_mic_peak_dbfs", ())] == pytest.approx(-12.04, abs=0.1)
     assert samples[("booth_alerts_active", (("severity", "critical"),))] == 0

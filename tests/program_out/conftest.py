@@ -8,7 +8,6 @@ import shutil
 import socket
 import subprocess
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,22 +17,15 @@ from booth.app.root import Booth, build_booth
 from booth.core.config import ProgramConfig, demo_config
 from booth.core.drop import DropSpec, Sku
 from booth.core.output import OutputConfig, PolicyTimes
-from booth.program_out.output import OutputService
+from booth.core.recording import RecordingConfig
+from booth.program_out.program_out import ProgramOut
 from tests.conftest import SolidSource
 from tests.senders import free_port
+from tests.waiting import wait_until
 
 RTMP_MODULE = Path("/usr/lib/nginx/modules/ngx_rtmp_module.so")
 FAST = PolicyTimes(connect_timeout_s=3.0, stall_s=1.5, retry_s=(0.5, 1.0), stable_s=2.0)
 SIZE = (640, 360)
-
-
-def wait_until(predicate: Callable[[], object], timeout: float, what: str) -> None:
-    """Poll a condition (bounded): the only way tests wait for threads and processes."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(0.05)
 
 
 def port_open(port: int) -> bool:
@@ -163,7 +155,8 @@ def program_booth(qapp) -> Iterator[Booth]:
     """The real program graph (capture, compositor with the burned-in overlay) at 640x360 30 fps."""
     config = demo_config()
     config = type(config)(
-        drop=DropSpec("Test drop", (Sku("tee", "TEE / BLACK", 12),), timer_seconds=90, low_at=10, critical_at=3),
+        drop=DropSpec("Test drop", (Sku("tee", "TEE / BLACK", 12),), timer_seconds=90, low_at=10, critical_at=3,
+                     pre_sale=True),
         program=ProgramConfig(*SIZE, 30),
     )
     booth = build_booth(config, source=SolidSource(SIZE))
@@ -173,14 +166,17 @@ def program_booth(qapp) -> Iterator[Booth]:
 
 
 @pytest.fixture
-def make_output(program_booth: Booth, tmp_path: Path) -> Iterator[Callable[..., OutputService]]:
-    services: list[OutputService] = []
+def make_output(program_booth: Booth, tmp_path: Path) -> Iterator[Callable[..., ProgramOut]]:
+    services: list[ProgramOut] = []
 
-    def make(times: PolicyTimes = FAST, **settings: object) -> OutputService:
-        defaults: dict[str, object] = {"bitrate_kbps": 1200, "keyframe_s": 1.0, "recording_dir": "rec"}
+    def make(times: PolicyTimes = FAST, recording: str | None = "rec", **settings: object) -> ProgramOut:
+        defaults: dict[str, object] = {"bitrate_kbps": 1200, "keyframe_s": 1.0}
         config = OutputConfig(**{**defaults, **settings})  # type: ignore[arg-type]
-        service = OutputService(config, program_booth.config.program, program_booth.compositor,
-                                base_dir=tmp_path, times=times)  # fmt: skip
+        service = ProgramOut(
+            config, program_booth.config.program, program_booth.program, recording=RecordingConfig(),
+            recording_folder=tmp_path / recording if recording else None, clips_folder=tmp_path / "clips",
+            times=times,
+        )  # fmt: skip
         services.append(service)
         return service
 

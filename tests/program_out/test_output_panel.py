@@ -22,23 +22,23 @@ def test_states_problems_and_clip_button(qtbot):
     panel.setStyleSheet(stylesheet())
     panel.resize(460, 420)
     assert panel.state_text == "NOT STREAMING"
-    assert not panel._clip.isEnabled()
+    assert not panel.clip_button.isEnabled()
     panel.set_status(LIVE)
-    assert panel.state_text == "LIVE" and panel._time.text() == "12:34"
-    assert "3 dropped" in panel._figures.text() and "4.6 Mbit/s" in panel._figures.text()
-    assert "REC booth-20250101.ts" in panel._recording.text()
+    assert panel.state_text == "LIVE" and panel.time_label.text() == "12:34"
+    assert "3 dropped" in panel.figures_label.text() and "4.6 Mbit/s" in panel.figures_label.text()
+    assert "REC booth-20250101.ts" in panel.recording_label.text()
     with qtbot.waitSignal(panel.clip_requested, timeout=1000):
-        panel._clip.click()
+        panel.clip_button.click()
     backup = OutputStatus(**{**LIVE.__dict__, "state": OutputState.BACKUP,
                              "message": "On the backup ingest: the primary closed the connection; retrying."})
     panel.set_status(backup)
-    assert panel.state_text == "LIVE · BACKUP" and "backup ingest" in panel._message.text()
+    assert panel.state_text == "LIVE · BACKUP" and "backup ingest" in panel.message_label.text()
     broken = OutputStatus(state=OutputState.RECONNECTING, encoding=True, replay_s=40,
                           message="Stream not reaching viewers: primary refused the connection. Retrying in 2 s.",
                           recording_path="/rec/x.ts", recording_error="Disk full: recording stopped after 812 MB.")
     panel.set_status(broken)
-    assert panel.state_text == "RECONNECTING" and "Disk full" in panel._message.text()
-    assert panel._recording.text() == "○ not recording"
+    assert panel.state_text == "RECONNECTING" and "Disk full" in panel.message_label.text()
+    assert panel.recording_label.text() == "○ not recording"
     if os.environ.get("BOOTH_SCREENSHOTS"):
         panel.set_status(backup)
         panel.grab().save(os.path.join(os.environ["BOOTH_SCREENSHOTS"], "output_panel.png"))

@@ -26,10 +26,14 @@ from booth.core.output import (
     describe_failure,
     parse_ingest_url,
 )
+from booth.core.recording import RecordingConfig
 from booth.core.tsscan import TsSplitter
-from booth.program_out.output import OutputService
-from booth.program_out.parts import Chunk, Recorder, ReplayBuffer
-from tests.program_out.conftest import wait_until
+from booth.program_out.program_out import ProgramOut
+from booth.program_out.recorder import Recorder
+from booth.program_out.replay import Chunk, ReplayBuffer
+from booth.runtime.disk_guard import DiskGuard
+from booth.runtime.feed import Feed
+from tests.waiting import wait_until
 
 BASE = {"drop": {"title": "T"}, "sku": [{"id": "a", "name": "A", "stock": 5}]}
 
@@ -63,7 +67,7 @@ def test_output_section_reads_and_defaults():
 def test_bad_output_config_names_the_key_and_hides_the_secret(output, key, words):
     with pytest.raises(ConfigError) as err:
         config_with(output)
-    assert err.value.key == key and words in str(err.value)
+    assert any(f": {key}: " in p and words in p for p in err.value.problems), err.value.problems
     assert "secret99" not in str(err.value)
 
 
@@ -183,12 +187,16 @@ def test_recording_on_a_full_disk_stops_with_a_sentence():
 
 
 def test_disk_guard_warns_then_stops_recording_and_nothing_else(tmp_path, qapp):
-    free = {"bytes": 10 * 1024**3}
-    config = OutputConfig(recording_dir="rec", bitrate_kbps=4000, disk_warn_minutes=60, disk_min_mb=200)
     from booth.core.config import ProgramConfig
+    from booth.core.frames import ProgramFrame
 
-    out = OutputService(config, ProgramConfig(320, 180, 30), base_dir=tmp_path,
-                        disk_usage=lambda _p: (0, 0, free["bytes"]))  # fmt: skip
+    free = {"bytes": 10 * 1024**3}
+    config = OutputConfig(bitrate_kbps=4000)
+    recording = RecordingConfig(folder="rec", warn_minutes=60, min_free_mb=200)
+    guard = DiskGuard(tmp_path / "rec", recording, config.stream_bytes_per_s,
+                      disk_usage=lambda _p: (0, 0, free["bytes"])).start()  # fmt: skip
+    out = ProgramOut(config, ProgramConfig(320, 180, 30), Feed(stamp=ProgramFrame.stamp), recording=recording,
+                     recording_folder=tmp_path / "rec", disk=guard.status)  # fmt: skip
     out.start()
     try:
         wait_until(lambda: out.status().free_disk_bytes is not None, 5, "a disk check")
@@ -202,4 +210,5 @@ def test_disk_guard_warns_then_stops_recording_and_nothing_else(tmp_path, qapp):
         assert out.status().problems
     finally:
         out.stop()
+        guard.stop()
     assert not [t for t in threading.enumerate() if t.name.startswith("booth-output")]

@@ -3,6 +3,8 @@ backup ingest and back, clips and recordings that play, and bad ingests that nev
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 
 import av
@@ -11,7 +13,8 @@ import pytest
 
 from booth.core.output import OutputState
 from booth.devices.clip import probe_media
-from tests.program_out.conftest import SIZE, wait_until
+from tests.program_out.conftest import SIZE
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -42,7 +45,7 @@ def test_stream_reaches_the_ingest_with_size_rate_and_overlay(program_booth, mak
     status = out.status()
     assert "0123456789" not in status.ingest, "the stream key is never shown in full"
     assert status.frames_sent > 100 and status.bitrate_kbps > 0
-    _seq, program = program_booth.compositor.output.latest()
+    program = program_booth.program.newest()
     clip = out.clip(3.0).result(15)
     out.stop()
 
@@ -104,7 +107,7 @@ def test_refused_and_auth_failure_are_named_and_the_show_goes_on(program_booth, 
 
     locked = nginx_factory("locked")
     refused = make_output(primary=f"rtmp://127.0.0.1:{free_port()}/live/sk_nobody_listens")
-    rejected = make_output(primary=locked.url(app="locked"), recording_dir="rec2")
+    rejected = make_output(primary=locked.url(app="locked"), recording="rec2")
     refused.start()
     rejected.start()
     wait_until(lambda: "refused" in refused.status().message, 15, "the refused message")
@@ -126,7 +129,7 @@ def test_malformed_url_and_silent_peer(program_booth, make_output, silent_peer):
     status = bad.status()
     assert status.state is OutputState.OFF
     assert "no host" in status.message and "secret_value" not in status.message
-    stalled = make_output(primary=f"rtmp://127.0.0.1:{silent_peer.port}/live/sk_stalled_key", recording_dir="r2")
+    stalled = make_output(primary=f"rtmp://127.0.0.1:{silent_peer.port}/live/sk_stalled_key", recording="r2")
     stalled.start()
     wait_until(lambda: silent_peer.accepted, 10, "the silent peer to be connected")
     frames = program_booth.compositor.stats().frames
@@ -144,7 +147,7 @@ def test_moments_export_from_memory_and_from_the_recording(program_booth, make_o
     reasons = [m.reason for m in out.moments()]
     assert reasons[0] == "first sale" and "low stock: 10 left" in reasons[1]
     wait_until(lambda: out.status().recording_bytes > 0 and out.status().replay_s > 2.9, 15, "a full buffer")
-    wait_until(lambda: out.replay.start_time() > out._moments[0].stream_s, 15, "the moment to leave memory")
+    wait_until(lambda: out.replay.start_time() > out.moments_log.at(0), 15, "the moment to leave memory")
     old = out.export_moment(0).result(15)
     assert old.ok, old.message
     info = probe_media(old.path)
@@ -156,10 +159,10 @@ def test_moments_export_from_memory_and_from_the_recording(program_booth, make_o
 
 
 def test_encoder_killed_mid_show_restarts(program_booth, make_output):
-    out = make_output(recording_dir="")
+    out = make_output(recording=None)
     out.start()
     wait_until(lambda: out.status().replay_s > 1.0, 15, "encoded program")
-    out._encoder.kill()
+    os.kill(out.encoder.pid, signal.SIGKILL)  # the encoder process dies mid-show
     wait_until(lambda: "Encoder stopped" in out.status().message, 10, "the encoder failure to be shown")
     sent = out.status().frames_sent
     wait_until(lambda: out.status().message == "" and out.status().frames_sent > sent + 30, 15, "the restart")
@@ -173,7 +176,7 @@ def test_srt_ingest_receives_the_program(make_output, tmp_path):
     url = f"srt://127.0.0.1:{port}?mode=listener&passphrase=sk_srt_passphrase1"
     listener = ["-i", url, "-c", "copy", "-f", "mpegts", str(received)]
     with ffmpeg_sender(*listener):
-        out = make_output(primary=f"srt://127.0.0.1:{port}?passphrase=sk_srt_passphrase1", recording_dir="")
+        out = make_output(primary=f"srt://127.0.0.1:{port}?passphrase=sk_srt_passphrase1", recording=None)
         out.start()
         wait_until(lambda: out.status().state is OutputState.LIVE, 15, "live over SRT")
         out.push_audio(bytes(48000 * 2 // 10))  # 100 ms from the microphone seam

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,14 +20,6 @@ ITEMS = [
     {"variant_id": UNTRACKED_VARIANT, "inventory_item_id": "gid://shopify/InventoryItem/2103", "sku": "GIFT-CARD",
      "available": 0, "tracked": False},
 ]  # fmt: skip
-
-
-def wait_until(predicate: Callable[[], object], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(0.01)  # bounded by the deadline: polling a condition another process changes
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,8 @@ from booth.devices.shopify import (
     ShopUnknownItem,
     idempotency_key,
 )
-from tests.shop.conftest import CAP_ITEM, CAP_VARIANT, TEE_ITEM, TEE_VARIANT, UNTRACKED_VARIANT, wait_until
+from tests.shop.conftest import CAP_ITEM, CAP_VARIANT, TEE_ITEM, TEE_VARIANT, UNTRACKED_VARIANT
+from tests.waiting import wait_until
 
 NAMES = {"tee": "TEE / BLACK", "cap": "CAP / RED"}
 

@@ -19,7 +19,8 @@ from booth.core.shop.settings import ShopCredentials, ShopSettings, ShopSku
 from booth.core.shop.webhooks import Verdict, signature
 from booth.devices.shopify import ShopifyClient
 from booth.shop.sync import ShopSync
-from tests.shop.conftest import CAP_ITEM, CAP_VARIANT, TEE_ITEM, TEE_VARIANT, wait_until
+from tests.shop.conftest import CAP_ITEM, CAP_VARIANT, TEE_ITEM, TEE_VARIANT
+from tests.waiting import wait_until
 
 NAMES = {"tee": "TEE / BLACK", "cap": "CAP / RED"}
 CODES_SECRET = b"c" * 32

@@ -14,7 +14,8 @@ import requests
 from booth.bench.shop_standin import StandinProcess
 from booth.core.shop.webhooks import Decision, Verdict, WebhookGate, signature
 from booth.devices.shopify import ShopifyClient
-from tests.shop.conftest import CAP_ITEM, TEE_ITEM, wait_until
+from tests.shop.conftest import CAP_ITEM, TEE_ITEM
+from tests.waiting import wait_until
 
 
 class Receiver:

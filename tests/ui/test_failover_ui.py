@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from PySide6.QtCore import Qt
 
-from booth.app.root import build_booth, build_window
+from booth.app.gui import build_window
+from booth.app.root import build_booth
 from booth.core.config import ProgramConfig, demo_config
 from booth.core.failover import FailoverSettings, Lock
 from tests.conftest import SolidSource
@@ -16,7 +19,8 @@ SIZE = (640, 360)
 @pytest.fixture
 def two_cameras(qtbot):
     base = demo_config()
-    config = type(base)(drop=base.drop, program=ProgramConfig(*SIZE, 30), failover=FailoverSettings(dwell_s=0.5))
+    drop = dataclasses.replace(base.drop, pre_sale=True)
+    config = type(base)(drop=drop, program=ProgramConfig(*SIZE, 30), failover=FailoverSettings(dwell_s=0.5))
     primary = SolidSource(SIZE, bgr=(90, 90, 90), label="test:phone")
     secondary = SolidSource(SIZE, bgr=(30, 120, 30), label="test:laptop-cam")
     booth = build_booth(config, source=primary, secondary_source=secondary)
@@ -33,7 +37,10 @@ def two_cameras(qtbot):
 
 
 def latest_program(booth):
-    return booth.compositor.output.latest()[1]
+    """The newest program frame (waits for the first one: the compositor may not have composed yet)."""
+    from tests.waiting import wait_until
+
+    return wait_until(booth.program.newest, 5.0, "the first program frame")
 
 
 def test_unplugged_primary_cuts_to_the_secondary_with_the_reason_on_screen(qtbot, two_cameras):
@@ -52,11 +59,13 @@ def test_unplugged_primary_cuts_to_the_secondary_with_the_reason_on_screen(qtbot
 
 def test_the_primary_returns_after_the_dwell_and_the_lock_keeps_the_secondary(qtbot, two_cameras):
     booth, window, primary, _ = two_cameras
+    switches = []
+    booth.switcher.on_switch(switches.append)
     qtbot.mouseClick(window.source_panel.lock_buttons[Lock.SECONDARY], Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: latest_program(booth).source == "secondary", timeout=3000)
     assert window.source_panel.lock_buttons[Lock.SECONDARY].isChecked()
     qtbot.keyClick(window, Qt.Key.Key_L)  # stay on secondary → force primary
-    assert booth.switcher.lock is Lock.PRIMARY
+    assert booth.switcher.lock is Lock.PRIMARY  # as asked, at once; the switcher applies it on its thread
     qtbot.waitUntil(lambda: latest_program(booth).source == "primary", timeout=3000)
     qtbot.keyClick(window, Qt.Key.Key_L)  # → automatic
     assert booth.switcher.lock is Lock.AUTO
@@ -65,7 +74,7 @@ def test_the_primary_returns_after_the_dwell_and_the_lock_keeps_the_secondary(qt
     primary.unplugged.clear()
     qtbot.keyClick(window, Qt.Key.Key_F5)  # reconnect now instead of waiting for the backoff
     qtbot.waitUntil(lambda: latest_program(booth).source == "primary", timeout=8000)
-    reasons = [s.reason for s in booth.switcher.switches]
+    reasons = [s.reason for s in switches]
     assert any("healthy for" in r and "back to the primary" in r for r in reasons)
 
 
@@ -82,7 +91,7 @@ def test_both_cameras_gone_shows_the_slate_with_the_overlay(qtbot, two_cameras):
 
 
 def test_each_cut_is_logged_with_its_reason_and_the_gap_viewers_saw(qtbot, tmp_path):
-    from booth.app.root import record_program_cuts
+    from booth.app.session_records import SessionRecords
     from booth.drop.session import start_drop_session
     from booth.store.reader import SessionReader
 
@@ -90,18 +99,20 @@ def test_each_cut_is_logged_with_its_reason_and_the_gap_viewers_saw(qtbot, tmp_p
     config = type(base)(drop=base.drop, program=ProgramConfig(*SIZE, 30))
     session = start_drop_session(tmp_path, config)
     primary = SolidSource(SIZE, label="test:phone")
-    booth = build_booth(config, controller=session.controller, source=primary,
+    booth = build_booth(config, session=session, source=primary,
                         secondary_source=SolidSource(SIZE, bgr=(30, 120, 30)))  # fmt: skip
-    record_program_cuts(booth, session.log)
+    booth.switcher.on_cut(SessionRecords(session.log, booth.compositor.stats).program_cut)
+    seen = []
+    booth.switcher.on_cut(seen.append)
     booth.start()
     try:
         qtbot.waitUntil(lambda: booth.switcher.statuses()[0].state.value == "live", timeout=5000)
         primary.unplugged.set()
         qtbot.waitUntil(lambda: latest_program(booth).source == "secondary", timeout=5000)
+        qtbot.waitUntil(lambda: bool(seen), timeout=5000)  # the cut has reached the program
         qtbot.waitUntil(lambda: session.log.flush(), timeout=5000)
     finally:
-        booth.stop()
-        session.close()
+        booth.stop()  # the session log closes last
     with SessionReader(tmp_path / "booth.sqlite3") as reader:
         cuts = [e.payload for e in reader.events(reader.session().id) if e.kind == "source_switch"]
     assert len(cuts) == 1

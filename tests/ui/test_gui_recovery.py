@@ -19,6 +19,7 @@ DROP = """
 [drop]
 title = "Recovery drop"
 timer_seconds = 600
+pre_sale = true
 [[sku]]
 id = "tee"
 name = "TEE"

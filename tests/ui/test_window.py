@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from booth.app.root import build_booth, build_window, resolve_config
+from booth.app.gui import build_window
+from booth.app.options import Options
+from booth.app.root import build_booth
+from booth.app.startup import resolve_config
 from booth.core.config import ProgramConfig, demo_config
 from booth.core.drop import DropSpec, Sku
 from booth.core.overlay import AMBER, Corner, OverlayModel
@@ -23,7 +24,8 @@ SIZE = (640, 360)
 
 @pytest.fixture
 def booth_window(qtbot):
-    spec = DropSpec("UI drop", (Sku("tee", "TEE / BLACK", 12), Sku("cap", "CAP", 4)), timer_seconds=90)
+    spec = DropSpec("UI drop", (Sku("tee", "TEE / BLACK", 12), Sku("cap", "CAP", 4)), timer_seconds=90,
+                    pre_sale=True)
     config = type(demo_config())(drop=spec, program=ProgramConfig(*SIZE, 30), corner=Corner.BOTTOM_LEFT)
     source = SolidSource(SIZE)
     booth = build_booth(config, source=source)
@@ -52,9 +54,9 @@ def overlay_half(frame) -> np.ndarray:
 
 def program_after(qtbot, booth):
     """The program frame once one composed after this moment is out."""
-    target = booth.compositor.output.seq + 2
-    qtbot.waitUntil(lambda: booth.compositor.output.seq >= target, timeout=5000)
-    return booth.compositor.output.latest()[1]
+    target = booth.program.seq + 2
+    qtbot.waitUntil(lambda: booth.program.seq >= target, timeout=5000)
+    return booth.program.newest()
 
 
 def expected_model(left: int, colour=(255, 255, 255)) -> OverlayModel:
@@ -156,39 +158,45 @@ def test_preview_shows_the_program_frame_itself_and_status_names_fps_and_sources
     assert "fps" in figures.text() and "last frame" in figures.text() and "reconnects 0" in figures.text()
 
 
-def test_a_broken_config_runs_the_demo_drop_and_says_why(qtbot, tmp_path):
+def test_a_broken_drop_file_starts_no_drop_and_names_every_problem(tmp_path):
     bad = tmp_path / "drop.toml"
-    bad.write_text("[drop]\ntitle = 'unterminated\n")
-    args = argparse.Namespace(drop=bad, source="webcam", size="99x99", fps=500.0)
-    config, problems = resolve_config(args)
-    assert config.is_demo and config.primary.kind.value == "demo"
+    bad.write_text("[drop]\ntimr_seconds = 90\n[[sku]]\nid = 'tee'\nname = 'TEE'\nstock = -3\n[program]\nfps = 500\n")
+    config, problems = resolve_config(Options(drop=bad))
+    assert config is None  # never the demo product on air instead
+    assert any("drop.timr_seconds: unknown key (did you mean 'timer_seconds'?)" in p for p in problems)
+    assert any("sku[1].stock: must be a whole number ≥ 0, got -3" in p for p in problems)
+    assert any("program.fps: must be between 1 and 60, got 500" in p for p in problems)
+    assert all(str(bad) in p for p in problems)
+
+
+def test_bad_command_line_overrides_fall_back_with_a_message():
+    config, problems = resolve_config(Options(source="webcam", size="99x99", fps=500.0))
+    assert config is not None and config.primary.kind.value == "demo"
     assert config.program.size == (1280, 720) and config.program.fps == 30
-    assert any(str(bad) in p and "not valid TOML" in p for p in problems)
     assert any("--source" in p for p in problems)
     assert any("--size" in p for p in problems) and any("--fps" in p for p in problems)
 
 
-def test_the_host_sees_the_config_problem_in_the_message_line(qtbot, tmp_path):
-    bad = tmp_path / "drop.toml"
-    bad.write_text("[[sku]]\nid = 'tee'\nname = 'TEE'\nstock = -3\n")
-    config, problems = resolve_config(argparse.Namespace(drop=bad, source=None, size=None, fps=None))
-    booth = build_booth(config, source=SolidSource(SIZE))
-    booth.problems.extend(problems)
-    window = build_window(booth)
+def test_the_problems_screen_lists_every_problem_and_starts_the_drop_once_fixed(qtbot, tmp_path):
+    from booth.ui.problems_window import ProblemsWindow
+
+    drop = tmp_path / "drop.toml"
+    drop.write_text("[[sku]]\nid = 'tee'\nname = 'TEE'\nstock = -3\n[drop]\ntitle = 5\n")
+    _config, problems = resolve_config(Options(drop=drop))
+    window = ProblemsWindow(drop, problems)
     qtbot.addWidget(window)
-    booth.start()
+    ready: list = []
+    window.config_ready.connect(ready.append)
+    window.show()
     try:
-        window.show()
-        window.activateWindow()
-        qtbot.waitUntil(window.isActiveWindow, timeout=3000)  # shortcuts go to the active window
-        qtbot.waitUntil(lambda: "sku[1].stock" in window.message.text(), timeout=3000)
-        assert "must be a whole number ≥ 0, got -3" in window.message.text()
-        assert window.message.property("severity") == "error"
-        qtbot.keyClick(window, Qt.Key.Key_Space)  # and the demo drop still sells
-        qtbot.waitUntil(lambda: booth.controller.view().units_sold == 1, timeout=3000)
+        assert "2 problems" in window.heading.text() and "No drop is on air" in window.heading.text()
+        assert "sku[1].stock" in window.list.text() and "drop.title: must be text" in window.list.text()
+        drop.write_text("[drop]\ntitle = 'Fixed'\n[[sku]]\nid = 'tee'\nname = 'TEE'\nstock = 3\n")
+        qtbot.keyClick(window, Qt.Key.Key_F5)
+        qtbot.waitUntil(lambda: bool(ready), timeout=5000)
+        assert ready[0].drop.title == "Fixed"
     finally:
         window.close()
-        booth.stop()
 
 
 def test_v_records_the_viewer_count_for_the_decision_rate(qtbot):

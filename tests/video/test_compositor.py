@@ -18,13 +18,13 @@ def colour_mask(frame: ProgramFrame, rgb: tuple[int, int, int], tolerance: int =
 
 def next_frame(qtbot, booth, after_seq: int = 0) -> ProgramFrame:
     """The first program frame composed after `after_seq`."""
-    qtbot.waitUntil(lambda: booth.compositor.output.seq > after_seq, timeout=5000)
-    _seq, frame = booth.compositor.output.latest()
+    qtbot.waitUntil(lambda: booth.program.seq > after_seq, timeout=5000)
+    frame = booth.program.newest()
     return frame
 
 
 def frame_after_change(qtbot, booth) -> ProgramFrame:
-    start = booth.compositor.output.seq
+    start = booth.program.seq
     return next_frame(qtbot, booth, start + 1)  # +1: a frame already being composed may predate the change
 
 

@@ -33,9 +33,9 @@ def test_the_slate_picture_from_the_config_goes_out_when_both_sources_are_down(q
     booth = build_booth(config, source=primary, secondary_source=secondary)
     booth.start()
     try:
-        qtbot.waitUntil(lambda: (booth.compositor.output.latest()[1] or None) is not None, timeout=5000)
-        qtbot.waitUntil(lambda: booth.compositor.output.latest()[1].source == "slate", timeout=5000)
-        frame = booth.compositor.output.latest()[1]
+        qtbot.waitUntil(lambda: (booth.program.newest() or None) is not None, timeout=5000)
+        qtbot.waitUntil(lambda: booth.program.newest().source == "slate", timeout=5000)
+        frame = booth.program.newest()
     finally:
         booth.stop()
     assert tuple(frame.pixels[60, 320, :3]) == (180, 0, 180)  # the card, scaled to the program

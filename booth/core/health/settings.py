@@ -3,9 +3,6 @@
 ```toml
 [health]
 mic = "USB Audio"              # input device by name ("" = the default input, "none" = no mic)
-disk_path = "recordings"       # where recordings go: free space and recording time left
-record_bitrate_kbps = 6000
-output_bitrate_kbps = 4500     # the stream: upload headroom is judged against it
 silence_seconds = 10           # no signal for this long = dead mic
 
 [[health.endpoint]]
@@ -19,13 +16,10 @@ timeout_seconds = 0.6            # connect and read; an unanswered endpoint is f
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from booth.core.config_table import Table
 from booth.core.redact import redact_url
-
-if TYPE_CHECKING:
-    from booth.core.config import _Table
 
 DEFAULT_PORTS = {"rtmp": 1935, "rtmps": 443, "rtsp": 554, "http": 80, "https": 443}
 
@@ -95,8 +89,8 @@ class Thresholds:
     memory_critical_percent: float = 95.0
     temp_warn_celsius: float = 85.0
     temp_critical_celsius: float = 95.0
-    disk_warn_minutes: float = 60.0
-    disk_critical_minutes: float = 15.0
+    disk_warn_minutes: float = 30.0  # from [recording] warn_minutes / critical_minutes
+    disk_critical_minutes: float = 10.0
     rtt_warn_ms: float = 250.0
     rtt_critical_ms: float = 500.0
     loss_warn_percent: float = 2.0
@@ -109,9 +103,6 @@ class Thresholds:
 class HealthConfig:
     endpoints: tuple[EndpointConfig, ...] = ()
     mic: str = ""  # "" = the default input; "none" = no microphone wanted
-    disk_path: str = "."
-    record_bitrate_kbps: float = 6000.0
-    output_bitrate_kbps: float = 4500.0
     thresholds: Thresholds = field(default_factory=Thresholds)
 
     @property
@@ -119,21 +110,15 @@ class HealthConfig:
         return self.mic.strip().lower() != "none"
 
 
-def parse_health(table: _Table) -> HealthConfig:
+def parse_health(table: Table) -> HealthConfig:
     """Read `[health]` (and its `[[health.endpoint]]` list) from a config table."""
-    from booth.core.config import _Table  # the table type lives in config.py, which imports us
-
     t = Thresholds()
     mic = table.string("mic", "")
-    disk_path = table.string("disk_path", ".")
-    record_kbps = table.number("record_bitrate_kbps", 6000, 100, 200_000)
-    output_kbps = table.number("output_bitrate_kbps", 4500, 100, 200_000)
     thresholds = Thresholds(
         battery_warn_percent=table.number("battery_warn_percent", t.battery_warn_percent, 1, 100),
         battery_critical_percent=table.number("battery_critical_percent", t.battery_critical_percent, 0, 100),
         cpu_warn_percent=table.number("cpu_warn_percent", t.cpu_warn_percent, 10, 100),
         temp_warn_celsius=table.number("temp_warn_celsius", t.temp_warn_celsius, 30, 150),
-        disk_warn_minutes=table.number("disk_warn_minutes", t.disk_warn_minutes, 1, 24 * 60),
         rtt_warn_ms=table.number("rtt_warn_ms", t.rtt_warn_ms, 1, 60_000),
         rtt_critical_ms=table.number("rtt_critical_ms", t.rtt_critical_ms, 1, 60_000),
         loss_warn_percent=table.number("loss_warn_percent", t.loss_warn_percent, 0, 100),
@@ -141,26 +126,23 @@ def parse_health(table: _Table) -> HealthConfig:
         silence_seconds=table.number("silence_seconds", t.silence_seconds, 1, 3600),
     )
     if thresholds.battery_critical_percent > thresholds.battery_warn_percent:
-        raise table.fail("battery_critical_percent", "must not exceed battery_warn_percent")
+        table.problem("battery_critical_percent", "must not exceed battery_warn_percent")
     if thresholds.rtt_critical_ms < thresholds.rtt_warn_ms:
-        raise table.fail("rtt_critical_ms", "must not be below rtt_warn_ms")
-    raw: Any = table.get("endpoint", [])
-    if not isinstance(raw, list):
-        raise table.fail("endpoint", "must be one or more [[health.endpoint]] tables")
+        table.problem("rtt_critical_ms", "must not be below rtt_warn_ms")
     endpoints: list[EndpointConfig] = []
-    for index, item in enumerate(raw, start=1):
-        e = _Table(item, table.where, f"{table.key('endpoint')}[{index}]")
+    for e in table.tables("endpoint", "[[health.endpoint]]"):
         name = e.string("name")
         target = e.string("target")
         try:
             parse_probe_target(target)
         except TargetError as exc:
-            raise e.fail("target", str(exc)) from None
+            e.problem("target", str(exc))
         interval = e.number("interval_seconds", 0.5, 0.1, 60)
         timeout = e.number("timeout_seconds", 0.6, 0.05, 30)
         e.finish()
         if any(x.name == name for x in endpoints):
-            raise e.fail("name", f"duplicate endpoint name {name!r}")
+            e.problem("name", f"duplicate endpoint name {name!r}")
+            continue
         endpoints.append(EndpointConfig(name, target, interval, timeout))
     table.finish()
-    return HealthConfig(tuple(endpoints), mic, disk_path, record_kbps, output_kbps, thresholds)
+    return HealthConfig(tuple(endpoints), mic, thresholds)

@@ -23,15 +23,16 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from booth.core.drop import DropSpec
 from booth.core.redact import mask
 
 if TYPE_CHECKING:
-    from booth.core.config import BoothConfig, _Table
+    from booth.core.config import BoothConfig
+    from booth.core.config_table import Table
 
 MIN_API_VERSION = "2026-04"  # @idempotent and changeFromQuantity are mandatory from here on
 DEFAULT_API_VERSION = "2026-04"
@@ -110,81 +111,116 @@ class CredentialsError(ValueError):
     pass
 
 
-def parse_shop(t: _Table, drop: DropSpec, base_dir: Path | None) -> ShopSettings | None:
-    """The `[shop]` table (None when the drop has none: Booth then works without a shop)."""
+def parse_shop(t: Table, stock: Mapping[str, int], base_dir: Path | None) -> ShopSettings | None:
+    """The `[shop]` table; None when the drop has none (Booth then works without a shop) or it has problems.
+
+    `stock` is the drop's [[sku]] ids with their stock (the default quota). Problems are recorded in
+    `t.problems`, like every other section, so the host sees all of them at once.
+    """
     if not t.data:
         return None
+    before = len(t.problems.items)
     for key in sorted(set(t.data) & _SECRET_KEYS):
-        raise t.fail(key, CREDENTIALS_HELP)
+        t.get(key)
+        t.problem(key, CREDENTIALS_HELP)
     domain = t.string("domain").strip().lower()
-    if not _DOMAIN.match(domain):
-        raise t.fail("domain", f"must be the store's myshopify.com domain like 'my-store.myshopify.com', "
-                               f"got {domain!r}")
+    if domain and not _DOMAIN.match(domain):
+        t.problem("domain", f"must be the store's myshopify.com domain like 'my-store.myshopify.com', got {domain!r}")
+    location = ""
     location_raw = t.get("location")
     if location_raw is None:
-        raise t.fail("location", "is required: the location id the stall sells from (Settings → Locations)")
-    try:
-        location = gid("Location", location_raw)
-    except ValueError as exc:
-        raise t.fail("location", str(exc)) from None
+        t.problem("location", "is required: the location id the stall sells from (Settings → Locations)")
+    else:
+        try:
+            location = gid("Location", location_raw)
+        except ValueError as exc:
+            t.problem("location", str(exc))
     version = t.string("api_version", DEFAULT_API_VERSION)
     if not _VERSION.match(version):
-        raise t.fail("api_version", f"must be a Shopify version like 2026-04, got {version!r}")
-    if version < MIN_API_VERSION:
-        raise t.fail("api_version", f"must be {MIN_API_VERSION} or newer (idempotent, compare-and-set writes), "
-                                    f"got {version}")
+        t.problem("api_version", f"must be a Shopify version like 2026-04, got {version!r}")
+    elif version < MIN_API_VERSION:
+        t.problem("api_version", f"must be {MIN_API_VERSION} or newer (idempotent, compare-and-set writes), "
+                                 f"got {version}")  # fmt: skip
     poll = t.number("poll_seconds", 1.0, 1.0, 60.0)
     stale = t.number("stale_alarm_seconds", 10.0, 2.0, 3600.0)
     if stale < 2 * poll:
-        raise t.fail("stale_alarm_seconds", f"must be at least twice poll_seconds ({2 * poll:g}), got {stale:g}")
+        t.problem("stale_alarm_seconds", f"must be at least twice poll_seconds ({2 * poll:g}), got {stale:g}")
     cred_text = t.string("credentials", "")
     cred_path = None
     if cred_text:
         cred_path = Path(cred_text).expanduser()
         if not cred_path.is_absolute() and base_dir is not None:
             cred_path = base_dir / cred_path
-    skus = _parse_skus(t.table("sku"), drop)
+    skus = _parse_skus(t.table("sku"), stock)
     t.finish()
+    if len(t.problems.items) > before:
+        return None
     return ShopSettings(domain, location, skus, version, poll, stale, cred_path)
 
 
-def _parse_skus(t: _Table, drop: DropSpec) -> tuple[ShopSku, ...]:
+def _parse_skus(t: Table, stock: Mapping[str, int]) -> tuple[ShopSku, ...]:
     if not t.data:
-        from booth.core.config import ConfigError
-
-        raise ConfigError(t.where, t.name, "map at least one product: [shop.sku.<id>] with variant = … or sku = …")
-    known = {s.id: s for s in drop.skus}
+        t.problems.add(t.name, "map at least one product: [shop.sku.<id>] with variant = … or sku = …")
+        return ()
     skus: list[ShopSku] = []
     for sku_id in list(t.data):
-        if sku_id not in known:
-            raise t.fail(sku_id, f"no [[sku]] with id {sku_id!r} in this drop (ids: {', '.join(known)})")
         item = t.table(sku_id)
+        if sku_id not in stock:
+            t.problem(sku_id, f"no [[sku]] with id {sku_id!r} in this drop (ids: {', '.join(stock)})")
+            continue
         variant_raw, shop_sku = item.get("variant"), item.get("sku")
+        quota = item.integer("quota", stock[sku_id], minimum=0)
+        item.finish()
         if (variant_raw is None) == (shop_sku is None):
-            raise item.fail("variant", 'give exactly one of variant = "gid://shopify/ProductVariant/…" '
-                                       'or sku = "…"')
+            item.problem("variant", 'give exactly one of variant = "gid://shopify/ProductVariant/…" or sku = "…"')
+            continue
         variant = None
         if variant_raw is not None:
             try:
                 variant = gid("ProductVariant", variant_raw)
             except ValueError as exc:
-                raise item.fail("variant", str(exc)) from None
+                item.problem("variant", str(exc))
+                continue
         if shop_sku is not None and (not isinstance(shop_sku, str) or not shop_sku.strip()):
-            raise item.fail("sku", f"must be the product's SKU text in Shopify, got {shop_sku!r}")
-        quota = item.integer("quota", known[sku_id].stock, minimum=0)
-        item.finish()
+            item.problem("sku", f"must be the product's SKU text in Shopify, got {shop_sku!r}")
+            continue
         skus.append(ShopSku(sku_id, variant, shop_sku.strip() if isinstance(shop_sku, str) else None, quota))
     return tuple(skus)
 
 
 def parse_drop_with_shop(raw: dict[str, Any], where: str, path: Path | None) -> tuple[BoothConfig, ShopSettings | None]:
-    """The whole drop file: the existing config plus `[shop]`, until config.parse_config reads `[shop]` itself."""
-    from booth.core.config import _Table, parse_config  # the drop config's own table reader, for the same messages
+    """The whole drop file: the drop config plus `[shop]`, every problem of both at once.
+
+    Transitional, until `config.parse_config` reads `[shop]` itself with `parse_shop`.
+    """
+    from booth.core.config import parse_config
+    from booth.core.config_table import ConfigError, Problems, Table
 
     rest = {k: v for k, v in raw.items() if k != "shop"}
-    config = parse_config(rest, where, path)
-    shop = parse_shop(_Table(raw.get("shop", {}), where, "shop"), config.drop, path.parent if path else None)
+    drop_problems: list[str] = []
+    config = None
+    try:
+        config = parse_config(rest, where, path)
+        stock = {s.id: s.stock for s in config.drop.skus}
+    except ConfigError as exc:
+        drop_problems = list(exc.problems)
+        stock = _stock_from_raw(raw.get("sku"))
+    problems = Problems(where)
+    shop = parse_shop(Table(raw.get("shop", {}), problems, "shop"), stock, path.parent if path else None)
+    if drop_problems or problems.items:
+        raise ConfigError([*drop_problems, *problems.items])
+    assert config is not None
     return config, shop
+
+
+def _stock_from_raw(raw: Any) -> dict[str, int]:
+    """Best effort, to check [shop] against a drop whose [[sku]] tables have problems of their own."""
+    stock: dict[str, int] = {}
+    for item in raw if isinstance(raw, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("id"), str):
+            value = item.get("stock")
+            stock[item["id"]] = value if isinstance(value, int) and not isinstance(value, bool) else 0
+    return stock
 
 
 def parse_credentials(text: str, where: str) -> ShopCredentials:

@@ -1,0 +1,79 @@
+"""The parts every running drop has, with or without a picture: the session log, the drop
+clock and the shop port. The GUI's root (`booth.app.root`) and `booth serve` both build them
+here, into the same kind of lifecycle — so a headless drop never imports Qt or a video library.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from booth.app.lifecycle import Lifecycle
+from booth.app.options import Options
+from booth.core.clock import Clock, SystemClock
+from booth.core.config import BoothConfig
+from booth.drop.clock import DropClock
+from booth.drop.controller import DropController, Journal
+from booth.drop.session import DropSession
+from booth.store.db import StoreError
+
+
+@dataclass
+class DropParts:
+    controller: DropController
+    drop_clock: DropClock
+    lifecycle: Lifecycle
+    session: DropSession | None = None
+    webhook: object | None = None  # booth.api.shop_webhook.ShopWebhook once started
+    problems: list[str] = field(default_factory=list)
+
+    def start(self) -> None:
+        self.lifecycle.start()
+
+    def stop(self) -> None:
+        self.lifecycle.stop()
+
+
+def build_drop(
+    config: BoothConfig,
+    lifecycle: Lifecycle,
+    clock: Clock | None = None,
+    journal: Journal | None = None,
+    session: DropSession | None = None,
+) -> DropParts:
+    """The drop's controller (replayed from `session` when there is one) and its clock.
+    The session log is the lifecycle's first part, so it is the last to stop."""
+    clock = clock or SystemClock()
+    controller = session.controller if session is not None else DropController(config.drop, clock, journal)
+    if session is not None:
+        lifecycle.add("session log", lambda: None, session.close)
+    return DropParts(controller, DropClock(controller), lifecycle, session)
+
+
+def add_drop_clock(parts: DropParts) -> None:
+    clock = parts.drop_clock
+    parts.lifecycle.add("drop clock", clock.start, clock.stop, lambda: [clock.problem] if clock.problem else [])
+
+
+def add_shop_port(parts: DropParts, options: Options) -> None:
+    """`--shop-port`: sales over HTTP, answered once they are on disk."""
+    if options.shop_port is None:
+        return
+    if parts.session is None:
+        parts.problems.append("Shop port not started: it needs the session log.")
+        return
+    from booth.api.shop_webhook import ShopWebhook
+
+    session = parts.session
+    port, host = options.shop_port, options.shop_host
+
+    def start() -> None:
+        try:
+            parts.webhook = ShopWebhook(parts.controller, session.watch, host=host, port=port).start()
+        except OSError as exc:
+            raise StoreError(f"The shop port cannot listen on {host}:{port} ({exc.strerror or exc}).") from None
+
+    def stop() -> None:
+        if parts.webhook is not None:
+            parts.webhook.close()  # type: ignore[attr-defined]
+
+    parts.lifecycle.add("shop port", start, stop)

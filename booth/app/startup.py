@@ -1,0 +1,70 @@
+"""What to run: the drop file (or the demo drop) with the command line's overrides, and the
+session log it is journaled in. Light on imports: `booth serve` and `booth check` use it too.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from booth.app.options import Options
+from booth.core.config import BoothConfig, ConfigError, demo_config, load_config, parse_size, with_overrides
+from booth.core.source_spec import SourceSpec, SpecError, parse_source_spec
+from booth.drop.session import DropSession, start_drop_session
+from booth.store.paths import resolve_data_dir
+
+log = logging.getLogger(__name__)
+
+
+# -- config -------------------------------------------------------------------------------------
+
+
+def resolve_config(options: Options) -> tuple[BoothConfig | None, list[str]]:
+    """The config to run with, and the problems the host must see.
+
+    A drop file with problems gives no config (None) and every problem at once: a bad file never
+    puts the demo product on air. Bad command-line overrides fall back with a message."""
+    problems: list[str] = []
+    config = demo_config()
+    if options.drop is not None:
+        try:
+            config = load_config(options.drop)
+        except ConfigError as exc:
+            for problem in exc.problems:
+                log.error("%s", problem)
+            return None, list(exc.problems)
+    source: SourceSpec | None = None
+    if options.source:
+        try:
+            source = parse_source_spec(options.source)
+        except SpecError as exc:
+            problems.append(f"--source: {exc}. Showing the demo source instead.")
+            log.error("--source: %s", exc)
+            source = parse_source_spec("demo:")
+    size = None
+    if options.size:
+        try:
+            size = parse_size(options.size)
+        except ValueError as exc:
+            problems.append(f"--size {exc}; using {config.program.width}x{config.program.height}.")
+    fps = options.fps
+    if fps is not None and not 1 <= fps <= 60:
+        problems.append(f"--fps must be between 1 and 60, got {fps:g}; using {config.program.fps:g}.")
+        fps = None
+    return with_overrides(config, source, size, fps), problems
+
+
+def recording_folder(options: Options, config: BoothConfig) -> Path | None:
+    """Recordings sit next to the drop file; without one, in the data folder (never in the repo)."""
+    if not config.recording.enabled:
+        return None
+    base = config.path.parent if config.path is not None else resolve_data_dir(options.data_dir)
+    return (base / config.recording.folder).expanduser()
+
+
+# -- sessions ------------------------------------------------------------------------------------
+
+
+def open_session(options: Options, config: BoothConfig, resume: bool) -> DropSession:
+    """The drop's session log in the data folder; raises StoreError with a sentence for the user."""
+    return start_drop_session(options.data_dir, config, kind=options.session_kind, resume=resume)

@@ -1,0 +1,252 @@
+"""Program out: encode the program once, then stream it (primary + backup ingest), record it,
+and keep the last minutes encoded in memory for clips.
+
+```
+program feed ──► encoder link (process) ──TS chunks──┬─► replay buffer (90 s) ──► clip maker
+                                                     ├─► recorder (file, fsync 1 s; stops when the disk guard says so)
+                                                     └─► ingest supervisor ──► ffmpeg -c copy per ingest
+moments (first sale, low stock, sold out, cuts) ─────────► clips around them
+```
+
+Each part runs on its own named worker and publishes an immutable status; `status()` only
+combines the newest snapshots, so nothing the GUI calls ever joins a thread or waits on I/O.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from pathlib import Path
+
+from booth.core.config import ProgramConfig
+from booth.core.frames import FrameStamp, ProgramFrame
+from booth.core.health.system import DiskStatus, format_bytes
+from booth.core.output import (
+    IngestTarget,
+    IngestUrlError,
+    Moment,
+    OutputConfig,
+    OutputState,
+    OutputStatus,
+    PolicyTimes,
+)
+from booth.core.recording import RecordingConfig
+from booth.devices.encoder import EncoderProcess, EncoderSettings
+from booth.devices.ingest import FfmpegMissing, FfmpegPusher, ffmpeg_path
+from booth.program_out.clips import ClipMaker, ClipResult, resolved_future
+from booth.program_out.encoder_link import EncoderLink
+from booth.program_out.ingests import IngestSupervisor, queue_limit
+from booth.program_out.moments import DropSource, MomentLog
+from booth.program_out.recorder import Recorder
+from booth.program_out.replay import Chunk, ReplayBuffer
+from booth.runtime.feed import Feed
+
+log = logging.getLogger(__name__)
+
+MB = 1024 * 1024
+
+
+class ProgramOut:
+    """`recording_folder`: where recordings (and clips) go, already resolved; None = no recording.
+    `disk()`: the disk guard's newest reading (None: not known yet)."""
+
+    def __init__(
+        self,
+        config: OutputConfig,
+        program: ProgramConfig,
+        feed: Feed[ProgramFrame, FrameStamp],
+        *,
+        recording: RecordingConfig | None = None,
+        recording_folder: Path | None = None,
+        clips_folder: Path | None = None,
+        disk: Callable[[], DiskStatus | None] = lambda: None,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+        times: PolicyTimes | None = None,
+        encoder_factory: Callable[[EncoderSettings], EncoderProcess] = EncoderProcess,
+        pusher_factory: Callable[[IngestTarget], FfmpegPusher] = FfmpegPusher,
+    ) -> None:
+        self.config = config
+        self.program = program
+        self.recording = recording or RecordingConfig()
+        self.recording_folder = recording_folder
+        self.clips_folder = clips_folder or (recording_folder or Path.cwd() / "recordings") / "clips"
+        self._disk = disk
+        self._clock = clock
+        self._wall = wall
+        self._times = times
+        self._pusher_factory = pusher_factory
+        self.settings = EncoderSettings(
+            program.width, program.height, program.fps,
+            config.bitrate_kbps, config.audio_kbps, config.keyframe_s, config.preset,
+        )  # fmt: skip
+        self.replay = ReplayBuffer(config.replay_s)
+        self.moments_log = MomentLog(clock, wall)
+        self.encoder = EncoderLink(self.settings, feed, self._on_chunk, clock, encoder_factory)
+        self.recorder: Recorder | None = None
+        self.ingests: IngestSupervisor | None = None
+        self.clips = ClipMaker(self.clips_folder, self.replay, lambda: self.recorder, wall)
+        self._url_error = ""
+        self._switch_listeners: list[Callable[[str, str, str], None]] = []
+        self._bytes: deque[tuple[float, int]] = deque()
+        self._bytes_lock = threading.Lock()
+        self._running = False
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._running:
+            return
+        self._running = True
+        self.moments_log.started_at = self._clock()
+        targets: dict[str, IngestTarget] = {}
+        try:
+            targets = {t.name: t for t in self.config.targets()}
+            if targets:
+                ffmpeg_path()
+        except (IngestUrlError, FfmpegMissing) as exc:
+            self._url_error = f"Not streaming: {exc}."
+            log.error("%s", self._url_error)
+            targets = {}
+        if targets:
+            self.ingests = IngestSupervisor(
+                targets, self.replay, queue_limit(self.config.stream_bytes_per_s), self._clock, self._times,
+                self._pusher_factory, self._ingest_switched,
+            )  # fmt: skip
+        if self.recording_folder is not None:
+            stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(self._wall()))
+            self.recorder = Recorder(self.recording_folder / f"booth-{stamp}.ts", self._clock, disk_low=self._disk_low)
+            self.recorder.start()
+        self.encoder.start()
+        if self.ingests is not None:
+            self.ingests.start()
+        self.clips.start()
+
+    def stop(self) -> None:
+        """Stop pushes, finish the recording, stop the encoder; join every worker."""
+        if not self._running:
+            return
+        if self.ingests is not None:
+            self.ingests.stop()
+        self.clips.stop()
+        self.encoder.stop()
+        if self.recorder is not None:
+            self.recorder.stop()
+        self._running = False
+        status = self.encoder.status()
+        log.info("program out stopped: %d frames sent, %d dropped", status.frames_sent, status.dropped_frames)
+
+    # -- the host's actions ------------------------------------------------------------------
+
+    def push_audio(self, pcm: bytes) -> None:
+        """The microphone seam: PCM s16le mono 48 kHz, in order. Without it the stream carries silence."""
+        self.encoder.push_audio(pcm)
+
+    def clip(self, seconds: float | None = None) -> Future[ClipResult]:
+        """Save the last `seconds` (default `clip_seconds`) as an MP4; the future resolves in ~1 s."""
+        now = self._clock()
+        return self.clips.queue("clip", now - (seconds or self.config.clip_s), now)
+
+    def mark(self, reason: str) -> Moment:
+        """Remember this instant as a moment worth a clip (first sale, sold out, failover…)."""
+        return self.moments_log.mark(reason)
+
+    def moments(self) -> tuple[Moment, ...]:
+        """Marked moments; `stream_s` is seconds since the output started."""
+        return self.moments_log.moments()
+
+    def export_moment(self, index: int) -> Future[ClipResult]:
+        """A clip around a marked moment (2/3 before it, 1/3 after), from memory or the recording."""
+        at = self.moments_log.at(index)
+        if at is None:
+            return resolved_future(ClipResult(None, 0.0, f"There is no moment {index}."))
+        before = self.config.clip_s * 2 / 3
+        reason = self.moments_log.moments()[index].reason
+        return self.clips.queue(reason, at - before, at + self.config.clip_s - before)
+
+    def watch_drop(self, drop: DropSource) -> None:
+        self.moments_log.watch_drop(drop)
+
+    def on_moment(self, listener: Callable[[Moment], None]) -> None:
+        self.moments_log.on_moment(listener)
+
+    def on_ingest_switch(self, listener: Callable[[str, str, str], None]) -> None:
+        """`listener(from, to, reason)` when the stream moves between ingests (the supervisor's worker)."""
+        self._switch_listeners.append(listener)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def status(self) -> OutputStatus:
+        """Combines the parts' newest snapshots: never waits on a thread, a process or the disk."""
+        now = self._clock()
+        with self._bytes_lock:
+            while self._bytes and now - self._bytes[0][0] > 2.0:
+                self._bytes.popleft()
+            window_bytes = sum(n for _, n in self._bytes)
+        encoder = self.encoder.status()
+        ingest = self.ingests.status() if self.ingests is not None else None
+        clips = self.clips.status()
+        recorder = self.recorder
+        disk = self._disk()
+        free = disk.free_bytes if disk is not None else None
+        minutes = (free / self.config.stream_bytes_per_s / 60) if free is not None else None
+        disk_warning = ""
+        if recorder is not None and minutes is not None and minutes < self.recording.warn_minutes:
+            disk_warning = f"Only {minutes:.0f} min of recording space left ({format_bytes(free or 0)} free)."
+        message = " ".join(m for m in (self._url_error, encoder.error, ingest.message if ingest else "") if m)
+        return OutputStatus(
+            state=ingest.state if ingest is not None else OutputState.OFF,
+            ingest=ingest.ingest if ingest is not None else "",
+            message=message,
+            encoding=encoder.encoding,
+            bitrate_kbps=window_bytes * 8 / 1000 / 2.0,
+            encode_fps=encoder.fps,
+            frames_sent=encoder.frames_sent,
+            dropped_frames=encoder.dropped_frames,
+            time_live_s=ingest.time_live_s if ingest is not None else 0.0,
+            switches=ingest.switches if ingest is not None else 0,
+            recording_path=str(recorder.path) if recorder else "",
+            recording_bytes=recorder.bytes_written if recorder else 0,
+            recording_error=recorder.error if recorder else "",
+            free_disk_bytes=free,
+            disk_minutes_left=minutes,
+            disk_warning=disk_warning,
+            replay_s=self.replay.span_s(),
+            replay_bytes=self.replay.bytes,
+            last_clip=clips.last_clip,
+            clip_message=clips.message,
+            moments=len(self.moments_log),
+        )
+
+    @property
+    def problems(self) -> list[str]:
+        found = self.encoder.problems
+        if self.ingests is not None and self.ingests.problem:
+            found.append(self.ingests.problem)
+        return found
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _on_chunk(self, chunk: Chunk) -> None:  # the encoder reader's worker
+        self.replay.append(chunk)
+        if self.recorder is not None:
+            self.recorder.put(chunk)
+        if self.ingests is not None:
+            self.ingests.offer(chunk)
+        with self._bytes_lock:
+            self._bytes.append((chunk.at, len(chunk.data)))
+
+    def _disk_low(self) -> str | None:
+        disk = self._disk()
+        if disk is None or disk.free_bytes is None or disk.free_bytes >= self.recording.min_free_mb * MB:
+            return None
+        return f"Disk almost full ({disk.free_bytes / MB:.0f} MB free)"
+
+    def _ingest_switched(self, before: str, after: str, reason: str) -> None:
+        self.mark(f"ingest {before} → {after}")
+        for listener in self._switch_listeners:
+            listener(before, after, reason)
