@@ -448,6 +448,9 @@ class ShopifyClient:
             text = "; ".join(str(e.get("message")) for e in errors)
             if "CHANGE_FROM_QUANTITY_STALE" in codes:
                 raise ShopStale(f"The level moved since Booth read {change_from} ({text}).")
+            if {"IDEMPOTENCY_CONCURRENT_REQUEST", "SERVICE_UNAVAILABLE"} & set(codes):
+                # the first send of this key is still being processed, or the shop is busy: same key again later
+                raise ShopUnavailable(f"{self.domain} is still working on this stall sale ({text}).")
             raise ShopRefused(f"{self.domain} refused the stall sale: {text} ({', '.join(codes)}).", codes[0])
         group = payload.get("inventoryAdjustmentGroup") or {}
         changes = [c for c in group.get("changes") or [] if c.get("name") == "available"]
