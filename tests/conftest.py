@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from booth.devices.sources import SourceError
+from tests.leaks import TimerWatch
 
 
 @pytest.fixture(autouse=True)
@@ -33,6 +34,16 @@ def no_leaked_threads() -> Iterator[None]:
             break
         time.sleep(0.02)  # bounded: waiting for threads that are already stopping to finish
     assert not leaked, f"test leaked threads: {leaked}"
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_qtimers(monkeypatch) -> Iterator[None]:
+    """Every QTimer a test starts must be stopped (or deleted) by the end of it: a timer left
+    running would keep calling into parts that were stopped (napari's leak checks do the same)."""
+    watch = TimerWatch(monkeypatch)
+    yield
+    leaked = watch.stop_leaked()
+    assert not leaked, f"test leaked running timers: {leaked}"
 
 
 class SolidSource:

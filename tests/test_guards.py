@@ -34,3 +34,17 @@ def test_only_the_headless_opencv_is_installed():
     names = {d.metadata["Name"].lower() for d in importlib.metadata.distributions()}
     assert "opencv-python-headless" in names
     assert "opencv-python" not in names
+
+
+def test_the_timer_watch_names_a_timer_left_running(qapp, monkeypatch):
+    from PySide6.QtCore import QTimer
+
+    from tests.leaks import TimerWatch
+
+    watch = TimerWatch(monkeypatch)
+    stopped, running = QTimer(), QTimer()
+    stopped.start(50)
+    stopped.stop()
+    running.start(250)
+    assert watch.stop_leaked() == ["QTimer every 250 ms (parent None)"]
+    assert not running.isActive()

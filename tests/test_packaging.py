@@ -27,7 +27,7 @@ def test_install_script_points_the_menu_entry_at_this_checkout(tmp_path):
     subprocess.run(["sh", str(ROOT / "packaging" / "install-desktop-entry.sh")], check=True, env=env,
                    capture_output=True)  # fmt: skip
     installed = (tmp_path / ".local/share/applications/booth.desktop").read_text()
-    assert f"Exec={ROOT}/.venv/bin/booth %f" in installed
+    assert f"Exec={ROOT}/.venv/bin/booth\n" in installed  # no %f: booth takes no file argument
     assert (tmp_path / ".local/share/icons/hicolor/scalable/apps/booth.svg").is_file()
 
 

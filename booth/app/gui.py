@@ -203,7 +203,8 @@ def _run_drop(app: object, options: Options, config: BoothConfig, problems: list
             sys.stderr.write(NO_ANSWER.format(kind=info.kind, title=info.title, events=info.events,
                                               platform=platform))  # fmt: skip
             return 2
-        resume = ask_resume(info)
+        log.info("asking the host whether to resume the unfinished %s '%s'", info.kind, info.title)
+        resume = ask_resume(info, lambda: bool(signals.requested))
         if signals.requested:
             return 0
     session = None

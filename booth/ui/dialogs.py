@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -137,8 +138,11 @@ class KeyMapDialog(QDialog):
         self.resize(760, 640)
 
 
-def ask_resume(info: OpenSessionInfo) -> bool:
-    """Before the main window: resume the drop a crash left open, or start a new one?"""
+def ask_resume(info: OpenSessionInfo, quit_requested: Callable[[], bool] = lambda: False) -> bool:
+    """Before the main window: resume the drop a crash left open, or start a new one?
+
+    `quit_requested()` is checked once the prompt's loop runs: a signal that arrived just before the
+    prompt opened closes it at once (one arriving while it is open closes it from the handler)."""
     started = time.strftime("%a %H:%M", time.localtime(info.started_wall))
     box = QMessageBox()
     box.setWindowTitle("Booth")
@@ -148,5 +152,6 @@ def ask_resume(info: OpenSessionInfo) -> bool:
     resume = box.addButton("Resume", QMessageBox.ButtonRole.AcceptRole)
     box.addButton("Start new", QMessageBox.ButtonRole.RejectRole)
     box.setDefaultButton(resume)
+    QTimer.singleShot(0, lambda: box.reject() if quit_requested() else None)
     box.exec()
     return box.clickedButton() is resume

@@ -154,6 +154,8 @@ class Compositor:
         try:
             frame = self._compose(fresh, self._last, reader is not None, picked_at)
             self.program.put(frame)
+            if frame.seq == 1:
+                log.info("program running: first frame %dx%d composed from %s", *self.config.size, frame.source)
         finally:
             if fresh is not None and in_step:
                 error = min(half, max(-half, fresh.captured_at - next_due))

@@ -12,6 +12,7 @@ from booth.core.source_spec import parse_source_spec
 from booth.devices.sources import SourceError, open_source
 from booth.video.capture import CaptureService
 from tests import senders
+from tests.waiting import wait_until
 
 PROGRAM = (640, 360)
 
@@ -36,7 +37,7 @@ def levels(capture: CaptureService, count: int, qtbot) -> list[int]:
             seen.append(int(got.pixels[120, 160, 0]))
         return len(seen) >= count
 
-    qtbot.waitUntil(take, timeout=10_000)
+    wait_until(take, 10)
     return seen
 
 
@@ -79,7 +80,7 @@ def test_dead_url_is_reported_and_retried(qtbot):
     capture = CaptureService("primary", open_source(parse_source_spec(f"tcp://127.0.0.1:{port}"), PROGRAM, 30))
     capture.start()
     try:
-        qtbot.waitUntil(lambda: capture.status().reconnects >= 1, timeout=10_000)
+        wait_until(lambda: capture.status().reconnects >= 1, 10)
         status = capture.status()
         assert status.message and "refused" in status.message.lower()
         assert status.frames == 0
@@ -107,7 +108,7 @@ def test_network_stream_from_a_real_sender_reaches_the_slot_at_program_size(qtbo
         capture = CaptureService("primary", source)
         capture.start()
         try:
-            qtbot.waitUntil(lambda: capture.frames.seq >= 10, timeout=20_000)
+            wait_until(lambda: capture.frames.seq >= 10, 20)
             frame = capture.frames.newest()
             status = capture.status()
         finally:

@@ -20,6 +20,7 @@ from booth.core.failover import PRIMARY, SECONDARY, SLATE, FailoverSettings, Loc
 from booth.core.source_state import SourceState
 from tests import senders
 from tests.failover.conftest import DWELL_S, PROGRAM, latest_frame, overlay_share
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -29,7 +30,7 @@ CUT_MS = 10_000
 
 def wait_steady_primary(qtbot, rig: FailoverRig) -> None:
     """Started, and back on the primary (the demo secondary is live first, so the booth starts on it)."""
-    qtbot.waitUntil(lambda: rig.on_program(PRIMARY) and rig.primary_steady(0.5), timeout=START_S)
+    wait_until(lambda: rig.on_program(PRIMARY) and rig.primary_steady(0.5), timeout=START_S)
 
 
 def cut_after(rig: FailoverRig, t: float, to: str = SECONDARY):
@@ -57,16 +58,16 @@ def test_killed_sender_cuts_to_the_secondary_with_the_overlay_on(qtbot, make_rig
     wait_steady_primary(qtbot, rig)
     t0 = now()
     rig.sender.kill()
-    qtbot.waitUntil(lambda: cut_after(rig, t0) is not None and rig.on_program(SECONDARY), timeout=CUT_MS)
+    wait_until(lambda: cut_after(rig, t0) is not None and rig.on_program(SECONDARY), timeout=CUT_MS)
     cut = cut_after(rig, t0)
     assert cut.reason.startswith("primary down:") or cut.reason.startswith("primary stalled:"), cut.reason
     frame = latest_frame(rig.booth)
     assert frame.source == SECONDARY and frame.pixels.shape == (PROGRAM[1], PROGRAM[0], 4)
     assert overlay_share(rig.booth, frame) > 0.9
     # the primary is reported as down/reconnecting with a reason in words, and retried
-    qtbot.waitUntil(lambda: state(rig) in (SourceState.DOWN, SourceState.RECONNECTING), timeout=CUT_MS)
+    wait_until(lambda: state(rig) in (SourceState.DOWN, SourceState.RECONNECTING), timeout=CUT_MS)
     assert message(rig)
-    qtbot.waitUntil(lambda: rig.booth.captures[0].status().reconnects >= 2, timeout=CUT_MS)
+    wait_until(lambda: rig.booth.captures[0].status().reconnects >= 2, timeout=CUT_MS)
     assert rig.on_program(SECONDARY)  # nothing to go back to
 
 
@@ -75,13 +76,13 @@ def test_stalled_sender_with_its_connection_open_cuts_and_comes_back_after_the_d
     wait_steady_primary(qtbot, rig)
     t0 = now()
     rig.sender.pause()  # SIGSTOP: the socket stays open, nothing more arrives
-    qtbot.waitUntil(lambda: cut_after(rig, t0) is not None, timeout=CUT_MS)
+    wait_until(lambda: cut_after(rig, t0) is not None, timeout=CUT_MS)
     cut = cut_after(rig, t0)
     assert cut.reason.startswith("primary stalled: no frame for"), cut.reason
     assert overlay_share(rig.booth, latest_frame(rig.booth)) > 0.9
     t_resume = now()
     rig.sender.resume()
-    qtbot.waitUntil(lambda: cut_after(rig, t_resume, to=PRIMARY) is not None, timeout=START_S)
+    wait_until(lambda: cut_after(rig, t_resume, to=PRIMARY) is not None, timeout=START_S)
     back = cut_after(rig, t_resume, to=PRIMARY)
     assert "healthy for" in back.reason
     # no new picture from the recovering primary reached the program before the return cut, although it
@@ -98,13 +99,13 @@ def test_frozen_picture_is_judged_frozen_and_cut(qtbot, make_rig):
     wait_steady_primary(qtbot, rig)
     t0 = now()
     rig.sender.command("freeze")  # frames keep coming, the picture does not change
-    qtbot.waitUntil(lambda: cut_after(rig, t0) is not None, timeout=CUT_MS)
+    wait_until(lambda: cut_after(rig, t0) is not None, timeout=CUT_MS)
     assert cut_after(rig, t0).reason.startswith("primary frozen: picture unchanged")
     assert state(rig) is SourceState.FROZEN
     assert rig.booth.captures[0].status().fps > 10  # it was delivering all along
     rig.sender.command("unfreeze")
-    qtbot.waitUntil(lambda: state(rig) is SourceState.LIVE, timeout=CUT_MS)
-    qtbot.waitUntil(lambda: rig.on_program(PRIMARY), timeout=START_S)
+    wait_until(lambda: state(rig) is SourceState.LIVE, timeout=CUT_MS)
+    wait_until(lambda: rig.on_program(PRIMARY), timeout=START_S)
 
 
 def test_trickling_feed_is_cut_after_its_window(qtbot, make_rig):
@@ -112,7 +113,7 @@ def test_trickling_feed_is_cut_after_its_window(qtbot, make_rig):
     wait_steady_primary(qtbot, rig)
     t0 = now()
     rig.sender.command("rate 10")  # a third of the nominal 30 fps: frames still arrive every 100 ms
-    qtbot.waitUntil(lambda: cut_after(rig, t0) is not None, timeout=CUT_MS)
+    wait_until(lambda: cut_after(rig, t0) is not None, timeout=CUT_MS)
     assert cut_after(rig, t0).reason.startswith("primary stalled: trickling at"), cut_after(rig, t0).reason
 
 
@@ -129,7 +130,7 @@ def test_still_scene_with_sensor_noise_is_not_frozen(qtbot, make_rig, crf, size)
     start = primary_frames(rig)
     window_frames = 3 * rig.booth.switcher.settings.frozen_window_s * 30
     # three frozen-windows' worth of still frames, judged all along by the switcher thread
-    qtbot.waitUntil(lambda: primary_frames(rig) >= start + window_frames, timeout=CUT_MS)
+    wait_until(lambda: primary_frames(rig) >= start + window_frames, timeout=CUT_MS)
     assert state(rig) is SourceState.LIVE
     assert rig.cuts.after(t0) == []
     assert rig.on_program(PRIMARY)
@@ -141,16 +142,16 @@ def test_flapping_every_two_seconds_cuts_once_and_does_not_come_back_until_it_se
     t0 = now()
     for _ in range(3):  # about 1 s stalled, 1 s live, three times
         rig.sender.pause()
-        qtbot.waitUntil(lambda: state(rig) is SourceState.STALLED, timeout=CUT_MS)
-        qtbot.waitUntil(lambda: (rig.booth.captures[0].status().last_frame_age_s or 0) >= 0.8, timeout=CUT_MS)
+        wait_until(lambda: state(rig) is SourceState.STALLED, timeout=CUT_MS)
+        wait_until(lambda: (rig.booth.captures[0].status().last_frame_age_s or 0) >= 0.8, timeout=CUT_MS)
         rig.sender.resume()
-        qtbot.waitUntil(lambda: state(rig) is SourceState.LIVE, timeout=CUT_MS)
+        wait_until(lambda: state(rig) is SourceState.LIVE, timeout=CUT_MS)
         start = primary_frames(rig)
-        qtbot.waitUntil(lambda start=start: primary_frames(rig) >= start + 30, timeout=CUT_MS)  # ~1 s live
+        wait_until(lambda start=start: primary_frames(rig) >= start + 30, timeout=CUT_MS)  # ~1 s live
     flapping = rig.cuts.after(t0)
     assert [s.to_source for s in flapping] == [SECONDARY], [s.reason for s in flapping]
     # once it stays healthy for the dwell, exactly one return
-    qtbot.waitUntil(lambda: rig.on_program(PRIMARY), timeout=START_S)
+    wait_until(lambda: rig.on_program(PRIMARY), timeout=START_S)
     assert [s.to_source for s in rig.cuts.after(t0)] == [SECONDARY, PRIMARY]
 
 
@@ -160,12 +161,12 @@ def test_garbage_bytes_on_the_stream_give_a_clear_state_and_no_crash(qtbot, make
     t0 = now()
     with caplog.at_level(logging.WARNING):
         rig.sender.command("garbage 1.5")  # random bytes on the same TCP connection instead of video
-        qtbot.waitUntil(lambda: cut_after(rig, t0) is not None, timeout=CUT_MS)
+        wait_until(lambda: cut_after(rig, t0) is not None, timeout=CUT_MS)
         assert state(rig) in (SourceState.STALLED, SourceState.DOWN, SourceState.RECONNECTING)
         assert message(rig)  # said in words
         assert overlay_share(rig.booth, latest_frame(rig.booth)) > 0.9
         # video resumes on a keyframe (or the booth reconnects): live again, and back after the dwell
-        qtbot.waitUntil(lambda: rig.on_program(PRIMARY), timeout=START_S)
+        wait_until(lambda: rig.on_program(PRIMARY), timeout=START_S)
     assert not [r for r in caplog.records if "crashed" in r.getMessage() or r.exc_info]
     alive = {t.name for t in threading.enumerate()}
     assert {"booth-switcher", "booth-compositor", "booth-capture-primary"} <= alive
@@ -181,9 +182,9 @@ def test_resolution_change_mid_stream_stays_live(qtbot, make_rig):
         frame = latest_frame(rig.booth)
         return frame.source == PRIMARY and not frame.repeat and frame.pixels[60:120, :15, :3].max() < 20
 
-    qtbot.waitUntil(pillarboxed, timeout=CUT_MS)
+    wait_until(pillarboxed, timeout=CUT_MS)
     start = primary_frames(rig)
-    qtbot.waitUntil(lambda: primary_frames(rig) >= start + 30, timeout=CUT_MS)
+    wait_until(lambda: primary_frames(rig) >= start + 30, timeout=CUT_MS)
     assert state(rig) is SourceState.LIVE
     assert rig.cuts.after(t0) == []
     assert latest_frame(rig.booth).pixels.shape == (PROGRAM[1], PROGRAM[0], 4)
@@ -194,11 +195,11 @@ def test_recovery_returns_only_after_the_dwell(qtbot, make_rig):
     wait_steady_primary(qtbot, rig)
     t0 = now()
     rig.sender.kill()
-    qtbot.waitUntil(lambda: cut_after(rig, t0) is not None, timeout=CUT_MS)
+    wait_until(lambda: cut_after(rig, t0) is not None, timeout=CUT_MS)
     rig.sender.start()  # a new sender on the same port: the booth reconnects within a second
-    qtbot.waitUntil(lambda: state(rig) is SourceState.LIVE, timeout=START_S)
+    wait_until(lambda: state(rig) is SourceState.LIVE, timeout=START_S)
     live_seen_at = now()
-    qtbot.waitUntil(lambda: cut_after(rig, t0, to=PRIMARY) is not None, timeout=START_S)
+    wait_until(lambda: cut_after(rig, t0, to=PRIMARY) is not None, timeout=START_S)
     back = cut_after(rig, t0, to=PRIMARY)
     assert back.reason == "primary healthy for 2 s: back to the primary"
     assert back.at >= live_seen_at  # the policy's own clock says it waited out the dwell after going live
@@ -210,21 +211,21 @@ def test_host_lock_is_respected(qtbot, make_rig):
     wait_steady_primary(qtbot, rig)
     switcher = rig.booth.switcher
     switcher.set_lock(Lock.SECONDARY)
-    qtbot.waitUntil(lambda: rig.on_program(SECONDARY), timeout=CUT_MS)
+    wait_until(lambda: rig.on_program(SECONDARY), timeout=CUT_MS)
     start = primary_frames(rig)
     # a healthy primary for well over the dwell: automation must not take it back
-    qtbot.waitUntil(lambda: primary_frames(rig) >= start + 2.5 * DWELL_S * 30, timeout=CUT_MS)
+    wait_until(lambda: primary_frames(rig) >= start + 2.5 * DWELL_S * 30, timeout=CUT_MS)
     assert rig.on_program(SECONDARY) and switcher.on_program == SECONDARY
     switcher.set_lock(Lock.PRIMARY)
-    qtbot.waitUntil(lambda: rig.on_program(PRIMARY), timeout=CUT_MS)
+    wait_until(lambda: rig.on_program(PRIMARY), timeout=CUT_MS)
     t0 = now()
     rig.sender.command("freeze")
-    qtbot.waitUntil(lambda: state(rig) is SourceState.FROZEN, timeout=CUT_MS)
+    wait_until(lambda: state(rig) is SourceState.FROZEN, timeout=CUT_MS)
     start = primary_frames(rig)
-    qtbot.waitUntil(lambda: primary_frames(rig) >= start + 15, timeout=CUT_MS)
+    wait_until(lambda: primary_frames(rig) >= start + 15, timeout=CUT_MS)
     assert rig.on_program(PRIMARY) and rig.cuts.after(t0) == []  # forced: the host's call
     switcher.set_lock(Lock.AUTO)
-    qtbot.waitUntil(lambda: rig.on_program(SECONDARY), timeout=CUT_MS)
+    wait_until(lambda: rig.on_program(SECONDARY), timeout=CUT_MS)
     assert cut_after(rig, t0).reason.startswith("primary frozen")
 
 
@@ -236,9 +237,9 @@ def test_unreachable_primary_at_start_shows_the_secondary_and_says_why(qtbot, qa
     booth = build_booth(rig_config(f"tcp://127.0.0.1:{port}", FailoverSettings(dwell_s=DWELL_S), PROGRAM))
     booth.start()
     try:
-        qtbot.waitUntil(lambda: booth.program.seq > 5, timeout=CUT_MS)
-        qtbot.waitUntil(lambda: latest_frame(booth).source == SECONDARY, timeout=CUT_MS)
-        qtbot.waitUntil(lambda: booth.switcher.statuses()[0].state is SourceState.DOWN, timeout=CUT_MS)
+        wait_until(lambda: booth.program.seq > 5, timeout=CUT_MS)
+        wait_until(lambda: latest_frame(booth).source == SECONDARY, timeout=CUT_MS)
+        wait_until(lambda: booth.switcher.statuses()[0].state is SourceState.DOWN, timeout=CUT_MS)
         primary = booth.switcher.statuses()[0]
         assert "refused" in primary.message.lower()
         assert overlay_share(booth, latest_frame(booth)) > 0.9
@@ -256,8 +257,8 @@ def test_both_sources_down_at_start_show_the_slate_with_the_overlay(qtbot, qapp)
     booth = build_booth(config)
     booth.start()
     try:
-        qtbot.waitUntil(lambda: booth.program.seq > 5, timeout=CUT_MS)
-        qtbot.waitUntil(lambda: all(s.state is SourceState.DOWN for s in booth.switcher.statuses()), timeout=CUT_MS)
+        wait_until(lambda: booth.program.seq > 5, timeout=CUT_MS)
+        wait_until(lambda: all(s.state is SourceState.DOWN for s in booth.switcher.statuses()), timeout=CUT_MS)
         frame = latest_frame(booth)
         assert frame.source == SLATE
         assert booth.switcher.on_program == SLATE
@@ -288,11 +289,11 @@ def test_srt_primary_killed_cuts_to_the_secondary(qtbot, qapp):
         booth.start()
         program.start()
         try:
-            qtbot.waitUntil(lambda: program.first_after(now() - 0.2, PRIMARY) is not None, timeout=START_S)
+            wait_until(lambda: program.first_after(now() - 0.2, PRIMARY) is not None, timeout=START_S)
             t0 = now()
             proc.kill()
-            qtbot.waitUntil(lambda: any(s.to_source == SECONDARY for s in cuts.after(t0)), timeout=CUT_MS)
-            qtbot.waitUntil(lambda: program.first_after(t0, SECONDARY) is not None, timeout=CUT_MS)
+            wait_until(lambda: any(s.to_source == SECONDARY for s in cuts.after(t0)), timeout=CUT_MS)
+            wait_until(lambda: program.first_after(t0, SECONDARY) is not None, timeout=CUT_MS)
         finally:
             program.stop()
             booth.stop()

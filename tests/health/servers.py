@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-import time
+
+from tests.waiting import wait_until as shared_wait_until
 
 
 class ModeServer:
@@ -112,11 +113,6 @@ class FullBacklog:
         self._sock.close()
 
 
-def wait_until(predicate, timeout_s: float = 5.0, step_s: float = 0.02) -> bool:
-    """Poll a condition with a deadline (bounded); True if it came true."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step_s)
-    return bool(predicate())
+def wait_until(predicate, timeout_s: float = 5.0, what: str = "the condition"):
+    """The shared wait (raises naming `what` on timeout), with this module's keyword."""
+    return shared_wait_until(predicate, timeout_s, what)

@@ -12,12 +12,13 @@ import re
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "dist"
@@ -44,15 +45,6 @@ def bundle() -> Bundle:
     version = re.fullmatch(r"booth_(.+)_amd64\.deb", debs[0].name)
     assert version is not None
     return Bundle(DIST / "booth" / "booth", debs[0], version.group(1))
-
-
-def wait_until(predicate: Callable[[], object], timeout: float, what: str) -> None:
-    """Poll a condition, bounded: tests wait on what they can see, never on a fixed sleep."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(0.05)
 
 
 class FrozenBooth:

@@ -18,10 +18,19 @@ from tests.senders import free_port
 
 pytestmark = pytest.mark.timeout(1500)  # the first test also builds the bundle (about a minute, cold)
 
-# The first program frame has been composed and encoded: the recorder logs this when the encoder
-# process (itself the frozen binary, run as `booth -m …`) hands back its first keyframe.
-# When Booth logs a line of its own for the first composed frame, point this at it.
-PROGRAM_FRAME_MARKER = r"recording the program to (?P<path>\S+\.ts)"
+# The compositor logs its first program frame; the recorder logs the file once the encoder process
+# (itself the frozen binary, run as `booth -m …`) hands back its first keyframe.
+PROGRAM_FRAME_MARKER = r"program running: first frame \d+x\d+ composed"
+RECORDING_MARKER = r"recording the program to (?P<path>\S+\.ts)"
+PRE_SALE_DROP = """
+[drop]
+title = "Frozen drop"
+pre_sale = true
+[[sku]]
+id = "demo-tee"
+name = "DEMO TEE / BLACK"
+stock = 50
+"""
 FRAMES_SENT = re.compile(r"program out stopped: (?P<sent>\d+) frames sent")
 
 
@@ -38,10 +47,14 @@ def post_sale(port: int, sku: str) -> tuple[int, dict]:
 def test_the_frozen_gui_runs_the_demo_drop_offscreen(bundle, tmp_path, frozen_runs):
     data = tmp_path / "data"
     port = free_port()
-    booth = FrozenBooth([str(bundle.app), "--data-dir", str(data), "--shop-port", str(port)], tmp_path / "gui.log")
+    drop = tmp_path / "drop.toml"
+    drop.write_text(PRE_SALE_DROP)
+    booth = FrozenBooth([str(bundle.app), "--drop", str(drop), "--data-dir", str(data), "--shop-port", str(port)],
+                        tmp_path / "gui.log")  # fmt: skip
     frozen_runs.append(booth)
-    booth.wait_for_log(r"Booth running: Demo drop", timeout=60)
-    recording = booth.wait_for_log(PROGRAM_FRAME_MARKER, timeout=30)
+    booth.wait_for_log(r"Booth running: Frozen drop", timeout=60)
+    booth.wait_for_log(PROGRAM_FRAME_MARKER, timeout=30)
+    recording = booth.wait_for_log(RECORDING_MARKER, timeout=30)
     status, answer = post_sale(port, "demo-tee")  # the shop side of a drop: HTTP in, SQLite journal
     code = booth.terminate()
 

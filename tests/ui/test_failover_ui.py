@@ -12,6 +12,7 @@ from booth.app.root import build_booth
 from booth.core.config import ProgramConfig, demo_config
 from booth.core.failover import FailoverSettings, Lock
 from tests.conftest import SolidSource
+from tests.waiting import wait_until
 
 SIZE = (640, 360)
 
@@ -29,8 +30,8 @@ def two_cameras(qtbot):
     booth.start()
     window.show()
     window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow, timeout=3000)
-    qtbot.waitUntil(lambda: booth.switcher.statuses()[0].state.value == "live", timeout=5000)
+    wait_until(window.isActiveWindow, 3)
+    wait_until(lambda: booth.switcher.statuses()[0].state.value == "live", 5)
     yield booth, window, primary, secondary
     window.close()
     booth.stop()
@@ -38,21 +39,19 @@ def two_cameras(qtbot):
 
 def latest_program(booth):
     """The newest program frame (waits for the first one: the compositor may not have composed yet)."""
-    from tests.waiting import wait_until
-
     return wait_until(booth.program.newest, 5.0, "the first program frame")
 
 
 def test_unplugged_primary_cuts_to_the_secondary_with_the_reason_on_screen(qtbot, two_cameras):
     booth, window, primary, _ = two_cameras
     primary.unplugged.set()
-    qtbot.waitUntil(lambda: latest_program(booth).source == "secondary", timeout=5000)
+    wait_until(lambda: latest_program(booth).source == "secondary", 5)
     frame = latest_program(booth)
     assert tuple(frame.pixels[100, 300, :3]) == (30, 120, 30)  # the laptop camera's picture…
     assert frame.pixels[200:, :320].max() == 255  # …with the overlay still burned in
-    qtbot.waitUntil(lambda: "Cut to the secondary" in window.message.text(), timeout=3000)
+    wait_until(lambda: "Cut to the secondary" in window.message.text(), 3)
     assert "primary down" in window.message.text() and "unplugged by the test" in window.message.text()
-    qtbot.waitUntil(lambda: "ON PROGRAM" in window.source_panel.rows["secondary"][3].text(), timeout=3000)
+    wait_until(lambda: "ON PROGRAM" in window.source_panel.rows["secondary"][3].text(), 3)
     assert "DOWN" in window.source_panel.rows["primary"][1].text()
     assert "next try in" in window.source_panel.rows["primary"][2].text()
 
@@ -62,18 +61,18 @@ def test_the_primary_returns_after_the_dwell_and_the_lock_keeps_the_secondary(qt
     switches = []
     booth.switcher.on_switch(switches.append)
     qtbot.mouseClick(window.source_panel.lock_buttons[Lock.SECONDARY], Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: latest_program(booth).source == "secondary", timeout=3000)
+    wait_until(lambda: latest_program(booth).source == "secondary", 3)
     assert window.source_panel.lock_buttons[Lock.SECONDARY].isChecked()
     qtbot.keyClick(window, Qt.Key.Key_L)  # stay on secondary → force primary
     assert booth.switcher.lock is Lock.PRIMARY  # as asked, at once; the switcher applies it on its thread
-    qtbot.waitUntil(lambda: latest_program(booth).source == "primary", timeout=3000)
+    wait_until(lambda: latest_program(booth).source == "primary", 3)
     qtbot.keyClick(window, Qt.Key.Key_L)  # → automatic
     assert booth.switcher.lock is Lock.AUTO
     primary.unplugged.set()
-    qtbot.waitUntil(lambda: latest_program(booth).source == "secondary", timeout=5000)
+    wait_until(lambda: latest_program(booth).source == "secondary", 5)
     primary.unplugged.clear()
     qtbot.keyClick(window, Qt.Key.Key_F5)  # reconnect now instead of waiting for the backoff
-    qtbot.waitUntil(lambda: latest_program(booth).source == "primary", timeout=8000)
+    wait_until(lambda: latest_program(booth).source == "primary", 8)
     reasons = [s.reason for s in switches]
     assert any("healthy for" in r and "back to the primary" in r for r in reasons)
 
@@ -82,12 +81,12 @@ def test_both_cameras_gone_shows_the_slate_with_the_overlay(qtbot, two_cameras):
     booth, window, primary, secondary = two_cameras
     primary.unplugged.set()
     secondary.unplugged.set()
-    qtbot.waitUntil(lambda: latest_program(booth).source == "slate", timeout=8000)
+    wait_until(lambda: latest_program(booth).source == "slate", 8)
     frame = latest_program(booth)
     assert frame.pixels[200:, :320].max() == 255  # "50 LEFT" is still on the program
-    qtbot.waitUntil(lambda: "SLATE ON PROGRAM" in window.source_panel.slate_label.text(), timeout=3000)
+    wait_until(lambda: "SLATE ON PROGRAM" in window.source_panel.slate_label.text(), 3)
     qtbot.keyClick(window, Qt.Key.Key_Space)  # and the drop goes on
-    qtbot.waitUntil(lambda: booth.controller.view().units_sold == 1, timeout=3000)
+    wait_until(lambda: booth.controller.view().units_sold == 1, 3)
 
 
 def test_each_cut_is_logged_with_its_reason_and_the_gap_viewers_saw(qtbot, tmp_path):
@@ -106,11 +105,11 @@ def test_each_cut_is_logged_with_its_reason_and_the_gap_viewers_saw(qtbot, tmp_p
     booth.switcher.on_cut(seen.append)
     booth.start()
     try:
-        qtbot.waitUntil(lambda: booth.switcher.statuses()[0].state.value == "live", timeout=5000)
+        wait_until(lambda: booth.switcher.statuses()[0].state.value == "live", 5)
         primary.unplugged.set()
-        qtbot.waitUntil(lambda: latest_program(booth).source == "secondary", timeout=5000)
-        qtbot.waitUntil(lambda: bool(seen), timeout=5000)  # the cut has reached the program
-        qtbot.waitUntil(lambda: session.log.flush(), timeout=5000)
+        wait_until(lambda: latest_program(booth).source == "secondary", 5)
+        wait_until(lambda: bool(seen), 5)  # the cut has reached the program
+        wait_until(lambda: session.log.flush(), 5)
     finally:
         booth.stop()  # the session log closes last
     with SessionReader(tmp_path / "booth.sqlite3") as reader:

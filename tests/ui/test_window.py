@@ -18,6 +18,7 @@ from booth.ui.dialogs import AdjustStockDialog, ConfirmDialog, KeyMapDialog
 from booth.ui.keymap import BINDINGS
 from booth.video.overlay_render import OverlayRenderer
 from tests.conftest import SolidSource
+from tests.waiting import wait_until
 
 SIZE = (640, 360)
 
@@ -34,8 +35,8 @@ def booth_window(qtbot):
     booth.start()
     window.show()
     window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow, timeout=3000)  # shortcuts go to the active window
-    qtbot.waitUntil(lambda: window.view.frame is not None, timeout=5000)
+    wait_until(window.isActiveWindow, 3)  # shortcuts go to the active window
+    wait_until(lambda: window.view.frame is not None, 5)
     yield booth, window, source
     window.close()
     booth.stop()
@@ -55,7 +56,7 @@ def overlay_half(frame) -> np.ndarray:
 def program_after(qtbot, booth):
     """The program frame once one composed after this moment is out."""
     target = booth.program.seq + 2
-    qtbot.waitUntil(lambda: booth.program.seq >= target, timeout=5000)
+    wait_until(lambda: booth.program.seq >= target, 5)
     return booth.program.newest()
 
 
@@ -69,7 +70,7 @@ def test_space_sells_one_and_the_program_frame_shows_the_new_count(qtbot, booth_
     before = program_after(qtbot, booth)
     assert np.array_equal(overlay_half(before), reference_frame(source, expected_model(12)))
     qtbot.keyClick(window, Qt.Key.Key_Space)
-    qtbot.waitUntil(lambda: booth.controller.view().sku("tee").left == 11, timeout=3000)
+    wait_until(lambda: booth.controller.view().sku("tee").left == 11, 3)
     after = program_after(qtbot, booth)
     assert np.array_equal(overlay_half(after), reference_frame(source, expected_model(11)))
     assert not np.array_equal(overlay_half(after), overlay_half(before))
@@ -81,9 +82,9 @@ def test_backspace_undoes_the_last_sale(qtbot, booth_window):
     booth, window, _ = booth_window
     for _ in range(3):
         qtbot.keyClick(window, Qt.Key.Key_Space)
-    qtbot.waitUntil(lambda: booth.controller.view().sku("tee").left == 9, timeout=3000)
+    wait_until(lambda: booth.controller.view().sku("tee").left == 9, 3)
     qtbot.keyClick(window, Qt.Key.Key_Backspace)
-    qtbot.waitUntil(lambda: booth.controller.view().sku("tee").left == 10, timeout=3000)
+    wait_until(lambda: booth.controller.view().sku("tee").left == 10, 3)
     assert "Undid a sale" in window.message.text()
 
 
@@ -97,12 +98,12 @@ def test_adjusting_stock_asks_first_and_cancel_changes_nothing(qtbot, booth_wind
     assert booth.controller.view().sku("tee").left == 12
 
     qtbot.keyClick(window, Qt.Key.Key_A)
-    qtbot.waitUntil(lambda: any(d.isVisible() for d in window.findChildren(AdjustStockDialog)), timeout=3000)
+    wait_until(lambda: any(d.isVisible() for d in window.findChildren(AdjustStockDialog)), 3)
     dialog = next(d for d in window.findChildren(AdjustStockDialog) if d.isVisible())
     dialog.spin.setValue(7)
     assert dialog.confirm_button.text() == "Set stock to 7"
     qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: booth.controller.view().sku("tee").left == 7, timeout=3000)
+    wait_until(lambda: booth.controller.view().sku("tee").left == 7, 3)
     frame = program_after(qtbot, booth)
     assert np.array_equal(overlay_half(frame), reference_frame(source, expected_model(7, AMBER)))
 
@@ -110,15 +111,15 @@ def test_adjusting_stock_asks_first_and_cancel_changes_nothing(qtbot, booth_wind
 def test_timer_key_starts_then_ending_asks_and_closes_sales(qtbot, booth_window):
     booth, window, _ = booth_window
     qtbot.keyClick(window, Qt.Key.Key_T)
-    qtbot.waitUntil(lambda: booth.controller.view().phase.value == "live", timeout=3000)
+    wait_until(lambda: booth.controller.view().phase.value == "live", 3)
     assert window.timer_button.text() == "END OFFER"
     qtbot.keyClick(window, Qt.Key.Key_T)
     confirm = window.findChild(ConfirmDialog)
     assert confirm is not None and "End the offer now?" in confirm.findChild(type(window.message)).text()
     qtbot.mouseClick(confirm.confirm_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: booth.controller.view().phase.value == "ended", timeout=3000)
+    wait_until(lambda: booth.controller.view().phase.value == "ended", 3)
     qtbot.keyClick(window, Qt.Key.Key_Space)
-    qtbot.waitUntil(lambda: "Offer ended" in window.message.text(), timeout=3000)
+    wait_until(lambda: "Offer ended" in window.message.text(), 3)
     assert window.message.property("severity") == "error"
     assert booth.controller.view().sku("tee").left == 12
     assert not window.sell_button.isEnabled()
@@ -131,7 +132,7 @@ def test_number_keys_feature_another_product_on_the_overlay(qtbot, booth_window)
     assert booth.overlay_model().product == "CAP"
     assert booth.overlay_model().stock_colour == AMBER  # 4 left
     qtbot.keyClick(window, Qt.Key.Key_Space)
-    qtbot.waitUntil(lambda: booth.controller.view().sku("cap").left == 3, timeout=3000)
+    wait_until(lambda: booth.controller.view().sku("cap").left == 3, 3)
     assert booth.controller.view().sku("tee").left == 12
 
 
@@ -148,10 +149,10 @@ def test_f1_shows_every_key(qtbot, booth_window):
 
 def test_preview_shows_the_program_frame_itself_and_status_names_fps_and_sources(qtbot, booth_window):
     _booth, window, _ = booth_window
-    qtbot.waitUntil(lambda: window.view.frames_shown > 5, timeout=5000)
+    wait_until(lambda: window.view.frames_shown > 5, 5)
     assert window.view.frame.pixels.shape == (360, 640, 4)  # the program frame, not a widget-side copy
     assert window.view.frame.source == "primary"
-    qtbot.waitUntil(lambda: "PROGRAM" in window.status.text() and "LIVE" in window.status.text(), timeout=3000)
+    wait_until(lambda: "PROGRAM" in window.status.text() and "LIVE" in window.status.text(), 3)
     assert "fps" in window.status.text() and "test:solid" in window.status.text()
     _name, state, figures, program = window.source_panel.rows["primary"]
     assert "LIVE" in state.text() and "ON PROGRAM" in program.text()
@@ -193,7 +194,7 @@ def test_the_problems_screen_lists_every_problem_and_starts_the_drop_once_fixed(
         assert "sku[1].stock" in window.list.text() and "drop.title: must be text" in window.list.text()
         drop.write_text("[drop]\ntitle = 'Fixed'\n[[sku]]\nid = 'tee'\nname = 'TEE'\nstock = 3\n")
         qtbot.keyClick(window, Qt.Key.Key_F5)
-        qtbot.waitUntil(lambda: bool(ready), timeout=5000)
+        wait_until(lambda: bool(ready), 5)
         assert ready[0].drop.title == "Fixed"
     finally:
         window.close()
@@ -211,7 +212,7 @@ def test_v_records_the_viewer_count_for_the_decision_rate(qtbot):
     try:
         window.show()
         window.activateWindow()
-        qtbot.waitUntil(window.isActiveWindow, timeout=3000)
+        wait_until(window.isActiveWindow, 3)
         qtbot.keyClick(window, Qt.Key.Key_V)
         dialog = window.findChild(ViewerCountDialog)
         assert dialog is not None and dialog.isVisible()

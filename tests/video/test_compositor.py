@@ -6,6 +6,7 @@ import numpy as np
 
 from booth.core.frames import ProgramFrame
 from booth.core.overlay import AMBER, RED, WHITE
+from tests.waiting import wait_until
 
 GREY = 90
 
@@ -18,7 +19,7 @@ def colour_mask(frame: ProgramFrame, rgb: tuple[int, int, int], tolerance: int =
 
 def next_frame(qtbot, booth, after_seq: int = 0) -> ProgramFrame:
     """The first program frame composed after `after_seq`."""
-    qtbot.waitUntil(lambda: booth.program.seq > after_seq, timeout=5000)
+    wait_until(lambda: booth.program.seq > after_seq, 5)
     frame = booth.program.newest()
     return frame
 
@@ -90,7 +91,7 @@ def test_the_countdown_really_closes_the_offer_at_its_deadline(qtbot, qapp):
         controller = booth.controller
         controller.start_timer()
         assert controller.sell().accepted
-        qtbot.waitUntil(lambda: any(isinstance(e, OfferEnded) for e in controller.events()), timeout=5000)
+        wait_until(lambda: any(isinstance(e, OfferEnded) for e in controller.events()), 5)
         ended = [e for e in controller.events() if isinstance(e, OfferEnded)]
         assert [e.reason for e in ended] == ["deadline"]  # recorded once, by the clock, not by a click
         result = controller.sell()
@@ -127,7 +128,7 @@ def test_slate_is_shown_with_the_overlay_while_the_source_has_no_frame(qtbot, qa
         frame = next_frame(qtbot, booth, 3)
         assert frame.source == "slate" and frame.repeat
         assert colour_mask(frame, WHITE, tolerance=10)[180:, :320].sum() > 500  # "50 LEFT" still on
-        qtbot.waitUntil(lambda: booth.source_statuses()[0].state.value == "down", timeout=3000)
+        wait_until(lambda: booth.source_statuses()[0].state.value == "down", 3)
         status = booth.source_statuses()[0]
         assert "could not be opened" in status.message and status.reconnects >= 1
     finally:

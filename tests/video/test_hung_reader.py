@@ -9,6 +9,7 @@ from booth.core.source_state import SourceState
 from booth.video.capture import CaptureService
 from booth.video.switcher import Switcher
 from tests.conftest import SolidSource
+from tests.waiting import wait_until
 
 
 class HangingSource(SolidSource):
@@ -40,9 +41,9 @@ def test_a_hung_reader_is_abandoned_and_a_fresh_one_takes_over(qtbot):
     capture.start()
     switcher.start()
     try:
-        qtbot.waitUntil(lambda: switcher.statuses()[0].state is SourceState.STALLED, timeout=5000)
-        qtbot.waitUntil(lambda: capture.abandoned_readers == 1, timeout=5000)
-        qtbot.waitUntil(lambda: switcher.statuses()[0].state is SourceState.LIVE, timeout=5000)
+        wait_until(lambda: switcher.statuses()[0].state is SourceState.STALLED, 5)
+        wait_until(lambda: capture.abandoned_readers == 1, 5)
+        wait_until(lambda: switcher.statuses()[0].state is SourceState.LIVE, 5)
         assert capture.source is replacements[0] and replacements[0].frames > 0
         assert hanging.release.is_set()  # the stuck source was closed, not left holding the device
     finally:

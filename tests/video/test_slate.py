@@ -8,6 +8,7 @@ import numpy as np
 from booth.app.root import build_booth
 from booth.core.config import load_config
 from tests.conftest import SolidSource
+from tests.waiting import wait_until
 
 DROP = """
 [program]
@@ -33,8 +34,8 @@ def test_the_slate_picture_from_the_config_goes_out_when_both_sources_are_down(q
     booth = build_booth(config, source=primary, secondary_source=secondary)
     booth.start()
     try:
-        qtbot.waitUntil(lambda: (booth.program.newest() or None) is not None, timeout=5000)
-        qtbot.waitUntil(lambda: booth.program.newest().source == "slate", timeout=5000)
+        wait_until(lambda: (booth.program.newest() or None) is not None, 5)
+        wait_until(lambda: booth.program.newest().source == "slate", 5)
         frame = booth.program.newest()
     finally:
         booth.stop()
