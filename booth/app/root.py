@@ -32,7 +32,8 @@ from booth.core.source_spec import SourceSpec
 from booth.core.source_state import SourceStatus
 from booth.devices.health_audio import PyAudioBackend
 from booth.devices.imaging import load_picture
-from booth.devices.sources import FrameSource, open_source
+from booth.devices.open_source import open_source
+from booth.devices.sources import FrameSource
 from booth.drop.clock import DropClock
 from booth.drop.controller import DropController, Journal
 from booth.drop.session import DropSession

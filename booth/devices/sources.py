@@ -1,4 +1,4 @@
-"""Video sources behind one small interface, chosen by a spec string.
+"""Video sources behind one small interface (`open_source` in booth.devices.open_source picks one).
 
 A source is opened, read and closed from one capture thread; `read` may block (a
 network read can hang), which is why health is judged from outside that thread.
@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Protocol
 
 from booth.core.frames import Pixels
-from booth.core.source_spec import SourceKind, SourceSpec
 
 
 class SourceError(Exception):
@@ -28,22 +27,3 @@ class FrameSource(Protocol):
         ...
 
     def close(self) -> None: ...
-
-
-def open_source(spec: SourceSpec, size: tuple[int, int], fps: float) -> FrameSource:
-    """Build (not open) the source for a spec. `size`/`fps` are the program's, as hints."""
-    if spec.kind is SourceKind.DEMO:
-        from booth.devices.demo import DemoSource
-
-        return DemoSource(size, fps, label=spec.label)
-    if spec.kind is SourceKind.CAMERA:
-        from booth.devices.opencv_sources import CameraSource
-
-        return CameraSource(spec.target, label=spec.label)
-    if spec.kind is SourceKind.FILE:
-        from booth.devices.opencv_sources import FileSource
-
-        return FileSource(spec.target, label=spec.label)
-    from booth.devices.ffmpeg_source import FfmpegSource
-
-    return FfmpegSource(spec.target, size, label=spec.label)

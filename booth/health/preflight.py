@@ -27,7 +27,8 @@ from booth.core.source_spec import SourceKind, SourceSpec
 from booth.devices.health_audio import AudioBackend, AudioUnavailable, PyAudioBackend
 from booth.devices.health_probes import Probe, make_probe
 from booth.devices.health_system import PsutilSensors, SensorError, SystemSensors
-from booth.devices.sources import SourceError, open_source
+from booth.devices.open_source import open_source
+from booth.devices.sources import SourceError
 from booth.runtime.disk_guard import DiskGuard
 
 log = logging.getLogger(__name__)

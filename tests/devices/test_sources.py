@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from booth.core.source_spec import parse_source_spec
-from booth.devices.sources import SourceError, open_source
+from booth.devices.open_source import open_source
+from booth.devices.sources import SourceError
 from booth.video.capture import CaptureService
 from tests import senders
 from tests.waiting import wait_until
