@@ -34,8 +34,9 @@ COMMON = ["gcc", "python3-dev", "portaudio19-dev", "libportaudio2", "ffmpeg",
 # Qt's xcb platform plugin refuses to load without these (Qt >= 6.5 needs libxcb-cursor0).
 DESKTOP = ["libxcb-cursor0", "libxcb-icccm4", "libxcb-keysyms1", "libxkbcommon-x11-0", "libxcb-image0",
            "libxcb-render-util0", "libxcb-shape0", "libxcb-randr0", "libxcb-xinerama0", "libxcb-xkb1"]  # fmt: skip
-# Tests: a real RTMP ingest (nginx + RTMP module) and Xvfb for the screenshot check.
-TEST = ["nginx", "libnginx-mod-rtmp", "xvfb"]
+# Tests: a real RTMP ingest (nginx + RTMP module), Xvfb for the screenshot check, poppler (pdfinfo,
+# pdftotext, pdftoppm) to read the sticker-code PDF back.
+TEST = ["nginx", "libnginx-mod-rtmp", "xvfb", "poppler-utils"]
 # Bundle: PyInstaller reads shared-library dependencies with objdump.
 BUNDLE = ["binutils"]
 
