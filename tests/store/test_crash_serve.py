@@ -103,7 +103,8 @@ def test_no_acknowledged_sale_is_lost_across_random_kills(
         assert client.acked <= counted - before <= client.sent, f"trial {trial}: acknowledged sale lost"
         # Serving does not wait for the recovery's own record (a full disk must not hold it up): it is
         # written right behind, before any sale taken after the restart.
-        wait_until(lambda: len(logged_units(data_dir)[2]) == trial + 1, 10, "the recovery incident in the log")
+        wanted = trial + 1
+        wait_until(lambda n=wanted: len(logged_units(data_dir)[2]) == n, 10, "the recovery incident in the log")
         units, deadline, incidents = logged_units(data_dir)
         assert current["skus"]["tee"]["left"] == INITIAL - units  # stock = initial − sold, from the log
         assert current["phase"] == "live" and 0 < current["remaining_s"] <= 3600
