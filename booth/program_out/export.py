@@ -72,12 +72,18 @@ class JobState(StrEnum):
 @dataclass(frozen=True)
 class ExportSource:
     """What to cut. Either `data`: MPEG-TS from the replay buffer, starting at a keyframe, with
-    `start_s` counted from that keyframe; or `path`: a recording, `start_s` from its beginning."""
+    `start_s` counted from that keyframe; or `path`: a recording, `start_s` from its beginning.
+    `spans` (recordings only): several (start, duration) stretches joined in order (a recap)."""
 
     start_s: float
     duration_s: float
     data: bytes | None = None
     path: Path | None = None
+    spans: tuple[tuple[float, float], ...] = ()
+
+    @classmethod
+    def joined(cls, path: Path, spans: tuple[tuple[float, float], ...]) -> ExportSource:
+        return cls(spans[0][0] if spans else 0.0, sum(d for _, d in spans), path=path, spans=spans)
 
 
 @dataclass(frozen=True)
@@ -253,6 +259,8 @@ class ExportQueue:
             return "give either the replay-buffer bytes or a recording file"
         if src.duration_s <= 0:
             return f"a clip needs a length; {src.duration_s:g} s was asked for"
+        if src.spans and (src.path is None or request.remux):
+            return "joined stretches come from a recording and are always re-encoded"
         try:
             preset = find_preset(request.preset)
         except PresetError as exc:
@@ -286,7 +294,7 @@ class ExportQueue:
         assert self._workdir is not None
         work = Path(tempfile.mkdtemp(prefix=f"job-{job.id}-", dir=self._workdir))
         try:
-            segment = self._input(request, work)
+            segments = self._inputs(request, work)
             if job.cancelled.is_set():
                 self._finish(job, JobState.CANCELLED, "Export cancelled.")
                 return
@@ -296,13 +304,14 @@ class ExportQueue:
             preset = find_preset(request.preset)
             layout = None
             if request.remux:  # a copy starts at the keyframe: keep everything up to the wanted end
-                whole = replace(segment, start_s=0.0, duration_s=segment.start_s + (segment.duration_s or 0.0))
+                first = segments[0]
+                whole = replace(first, start_s=0.0, duration_s=first.start_s + (first.duration_s or 0.0))
                 command = remux_command(ffmpeg, whole, output)
             else:
                 framing = Framing.FULL if preset.aspect is Aspect.LANDSCAPE else request.framing
                 layout = plan_layout(preset, *request.frame_size, framing, overlay=request.overlay,
                                      focus_x=request.focus_x, caption=request.caption)  # fmt: skip
-                command = clip_command(ffmpeg, [segment], layout, preset, request.fps, output, work, self._font,
+                command = clip_command(ffmpeg, segments, layout, preset, request.fps, output, work, self._font,
                                        threads=self.threads)  # fmt: skip
             job.status = replace(job.status, layout=layout)
             result = self._ffmpeg(job, command)
@@ -326,17 +335,21 @@ class ExportQueue:
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
-    def _input(self, request: ExportRequest, work: Path) -> Segment:
-        """The TS the export reads, starting at a keyframe at or before the wanted start."""
+    def _inputs(self, request: ExportRequest, work: Path) -> list[Segment]:
+        """The TS files the export reads, each starting at a keyframe at or before its wanted start."""
         src = request.source
-        path = work / "input.ts"
         if src.data is not None:
+            path = work / "input.ts"
             path.write_bytes(src.data)
-            return Segment(path, max(0.0, src.start_s), src.duration_s)
+            return [Segment(path, max(0.0, src.start_s), src.duration_s)]
         assert src.path is not None
-        window = read_ts_window(src.path, src.start_s, src.start_s + src.duration_s)
-        path.write_bytes(window.data)
-        return Segment(path, max(0.0, src.start_s - window.start_s), src.duration_s)
+        segments = []
+        for i, (start, duration) in enumerate(src.spans or ((src.start_s, src.duration_s),)):
+            window = read_ts_window(src.path, start, start + duration)
+            path = work / f"input-{i}.ts"
+            path.write_bytes(window.data)
+            segments.append(Segment(path, max(0.0, start - window.start_s), duration))
+        return segments
 
     def _ffmpeg(self, job: ExportJob, command: FfmpegJob, progress: bool = True) -> Path | None:
         run = FfmpegRun(command, nice=self.nice)
