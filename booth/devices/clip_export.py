@@ -163,11 +163,6 @@ def _trim(segment: Segment, index: int) -> tuple[str, str]:
             f"[{index}:a:0]atrim={span},asetpts=PTS-STARTPTS[a{index}]")  # fmt: skip
 
 
-def _audio_delay_ms(preset: ClipPreset, fps: float) -> float:
-    """An MP4 without an edit list starts the video at its B-frame delay (2 frames with x264's
-    b-pyramid); the audio is delayed as much, or it would lead the picture by that."""
-    return 1000.0 * min(2, preset.bframes) / fps if preset.bframes else 0.0
-
 
 def _encode_args(preset: ClipPreset, fps: float, threads: int) -> list[str]:
     kbps = preset.video_kbps_at(fps)
@@ -183,7 +178,8 @@ def _encode_args(preset: ClipPreset, fps: float, threads: int) -> list[str]:
 
 
 def _mp4_out(part: Path) -> list[str]:
-    # moov before mdat (faststart) and no edit list: what YouTube and Meta ask of an upload
+    # moov before mdat (faststart) and no edit list: what YouTube and Meta ask of an upload. Without an
+    # edit list the muxer moves both tracks by the B-frame delay (2 frames), so they stay in sync.
     return ["-movflags", "+faststart", "-use_editlist", "0", "-f", "mp4", str(part)]
 
 
@@ -225,10 +221,6 @@ def clip_command(
         pads = "".join(f"[v{i}][a{i}]" for i in range(len(segments)))
         chains.append(f"{pads}concat=n={len(segments)}:v=1:a=1[joined][aout]")
         source, audio = "[joined]", "[aout]"
-    delay = _audio_delay_ms(preset, fps)
-    if delay:
-        chains.append(f"{audio}adelay=delays={delay:.2f}:all=1[adelayed]")
-        audio = "[adelayed]"
     chains += layout_filters(layout, source, captions, font)
     script = workdir / "filters.txt"
     files[script] = ";\n".join(chains) + "\n"

@@ -29,18 +29,18 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 from booth.core.clip_plan import MomentKind, clip_window, moment_kind, plan_recap
 from booth.core.clip_presets import Framing, Rect, find_preset
 from booth.core.clock import ManualClock
-from booth.core.drop import Drop, DropSpec, Sku
+from booth.core.drop import Drop
 from booth.core.events import EVENT_TYPES, event_from_dict
 from booth.devices.clip_export import ExportError, probe_video
 from booth.program_out.export import ExportQueue, ExportRequest, ExportSource, ExportStatus, JobState
 from booth.program_out.ts_window import TsWindowError, read_ts_window
 from booth.store import kinds
 from booth.store.reader import EventRow, SessionRow
+from booth.store.recovery import spec_from_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -58,18 +58,12 @@ class PackMoment:
     sku: str | None = None
 
 
-def spec_from_config(config: dict[str, Any]) -> DropSpec:
-    drop = dict(config["drop"])
-    drop["skus"] = tuple(Sku(**sku) for sku in drop["skus"])
-    return DropSpec(**drop)
-
-
 def moments_from_log(
     session: SessionRow, events: Sequence[EventRow], recording_offset_s: float = 0.0
 ) -> list[PackMoment]:
     """The session's marked moments, each with the stock at that instant (the same fold as the
     overlay: drop events up to the moment, in log order)."""
-    spec = spec_from_config(session.config)
+    spec = spec_from_snapshot(session.config)
     clock = ManualClock()
     drop = Drop(spec, clock)
     names = sorted(((sku.name.lower(), sku.id) for sku in spec.skus), key=lambda pair: -len(pair[0]))
