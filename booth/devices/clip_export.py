@@ -108,13 +108,14 @@ def layout_filters(layout: ClipLayout, source: str, caption_files: Sequence[Path
         chains.append(f"{source}scale={p.w}:{p.h}:flags=bilinear,pad={cw}:{ch}:{p.x}:{p.y}:color={BACKGROUND}[base]")
     elif layout.framing is Framing.BLUR:
         p, src = layout.picture, layout.source
-        # the background: the middle 9:16 of the frame, small, blurred, scaled back up
+        # the background: the middle 9:16 of the frame, small, blurred until no text (the overlay's
+        # included) can be read in it, dimmed, scaled back up
         bw, bh = max(2, cw // BLUR_DOWNSCALE // 2 * 2), max(2, ch // BLUR_DOWNSCALE // 2 * 2)
         cover_w = min(src.w, src.h * cw // ch) // 2 * 2
         chains += [
             f"{source}split=2[full][back]",
             f"[back]crop=w={cover_w}:h={src.h}:x={(src.w - cover_w) // 2 // 2 * 2}:y=0,scale={bw}:{bh},"
-            f"boxblur=4:2,scale={cw}:{ch}:flags=bilinear[bg]",
+            f"boxblur=10:3,lutyuv=y=val*0.55,scale={cw}:{ch}:flags=bilinear[bg]",  # dim: the frame stands out
             f"[full]scale={p.w}:{p.h}:flags=bilinear[fg]",
             f"[bg][fg]overlay=x={p.x}:y={p.y}[base]",
         ]

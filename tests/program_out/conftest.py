@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -17,11 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from booth.bench.clip_program import make_program
 from booth.core.clip_presets import Rect
 from booth.core.overlay import AMBER, Corner, OverlayModel
-from booth.devices.demo import DemoSource
-from booth.devices.imaging import to_program
-from booth.program_out.clean_feed import CleanFeed, CleanFeedSettings
 from booth.program_out.export import ExportQueue
 
 SIZE = (1280, 720)
@@ -47,54 +44,12 @@ class Program:
     frames: int
 
 
-class _Collect:
-    def __init__(self) -> None:
-        self.chunks: list[bytes] = []
-        self._lock = threading.Lock()
-
-    def __call__(self, _at: float, keyframe: bool, data: bytes) -> None:
-        with self._lock:
-            if self.chunks or keyframe:  # like the replay buffer: start at a keyframe
-                self.chunks.append(data)
-
-    def data(self) -> bytes:
-        with self._lock:
-            return b"".join(self.chunks)
-
-
 @pytest.fixture(scope="session")
 def program(qapp: object, tmp_path_factory: pytest.TempPathFactory) -> Program:
-    """Frame by frame, each one taken by both encoders before the next is offered (so none is
-    skipped), stamped at the program rate."""
-    from booth.services.overlay_render import OverlayRenderer
-
-    renderer = OverlayRenderer(SIZE)
-    image, pos = renderer.image_for(MODEL)
-    box = Rect(pos.x(), pos.y(), image.width(), image.height())
-    source = DemoSource(SIZE, FPS)
-    source.open()
-    burned, clean = _Collect(), _Collect()
-    # "program": the settings OutputService gives the program encoder; "clean": the clean feed's
-    program_feed = CleanFeed(CleanFeedSettings(*SIZE, FPS, bitrate_kbps=4500, preset="superfast", nice=0), burned)
-    clean_feed = CleanFeed(CleanFeedSettings(*SIZE, FPS), clean)
-    program_feed.start()
-    clean_feed.start()
-    frames = round(SECONDS * FPS)
-    try:
-        for i in range(frames):
-            picture = to_program(source.read(), *SIZE)
-            plain = picture.copy()
-            renderer.burn(picture, MODEL)
-            program_feed.offer(picture, i / FPS)
-            clean_feed.offer(plain, i / FPS)
-            wait_until(lambda i=i: program_feed.stats().frames_sent > i and clean_feed.stats().frames_sent > i,
-                       20, f"both encoders to take frame {i}")  # fmt: skip
-    finally:
-        program_feed.stop()  # flushes: the encoder process finishes its stream
-        clean_feed.stop()
+    made = make_program(SIZE, FPS, SECONDS, MODEL)
     path = tmp_path_factory.mktemp("recording") / "booth-test.ts"
-    path.write_bytes(burned.data())
-    return Program(burned.data(), clean.data(), path, box, frames)
+    path.write_bytes(made.ts)
+    return Program(made.ts, made.clean_ts, path, made.overlay, made.frames)
 
 
 @pytest.fixture
