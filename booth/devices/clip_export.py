@@ -383,25 +383,13 @@ def _remove(path: Path) -> None:
 # -- reading a finished file -------------------------------------------------------------------
 
 
-def probe_duration(path: Path) -> float:
-    """Seconds of media in a file, from its container (ffprobe); 0 when unreadable."""
-    ffprobe = shutil.which("ffprobe")
-    if not ffprobe:
-        return 0.0
-    try:
-        out = subprocess.run([ffprobe, "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
-                              str(path)], capture_output=True, text=True, timeout=30, check=False).stdout  # fmt: skip
-        return float(out.strip() or 0.0)
-    except (OSError, ValueError, subprocess.TimeoutExpired):
-        return 0.0
-
-
 @dataclass(frozen=True)
 class VideoInfo:
     width: int
     height: int
     fps: float
     duration_s: float
+    profile: str  # "High", "Constrained Baseline", …
 
 
 def probe_video(path: Path) -> VideoInfo:
@@ -412,16 +400,17 @@ def probe_video(path: Path) -> VideoInfo:
     try:
         done = subprocess.run(
             [ffprobe, "-v", "error", "-select_streams", "v:0", "-show_entries",
-             "stream=width,height,avg_frame_rate,r_frame_rate:format=duration", "-of", "json", str(path)],
+             "stream=width,height,avg_frame_rate,r_frame_rate,profile:format=duration", "-of", "json", str(path)],
             capture_output=True, text=True, timeout=30, check=False,
         )  # fmt: skip
         info = json.loads(done.stdout or "{}")
         stream = info["streams"][0]
         rate = _rate(stream.get("avg_frame_rate")) or _rate(stream.get("r_frame_rate")) or 30.0
         duration = float(info.get("format", {}).get("duration") or 0.0)
-        return VideoInfo(int(stream["width"]), int(stream["height"]), rate, duration)
+        return VideoInfo(int(stream["width"]), int(stream["height"]), rate, duration, str(stream.get("profile", "")))
     except (OSError, ValueError, KeyError, IndexError, subprocess.TimeoutExpired) as exc:
-        raise ExportError(f"{path.name} has no readable video ({exc.__class__.__name__})") from None
+        log.debug("ffprobe could not read %s: %r", path, exc)
+        raise ExportError(f"{path.name} has no readable video") from None
 
 
 def _rate(text: str | None) -> float:

@@ -50,6 +50,7 @@ from booth.devices.clip_export import (
     Segment,
     clip_command,
     find_ffmpeg,
+    probe_video,
     remux_command,
     thumbnail_command,
 )
@@ -93,8 +94,8 @@ class ExportRequest:
     name: str  # file name without extension, e.g. "clip-20310-sold-out"
     preset: str = "tiktok"  # booth.core.clip_presets.PRESETS key
     framing: Framing = Framing.CROP
-    frame_size: tuple[int, int] = (1280, 720)  # the program frame (what `source` holds)
-    fps: float = 30.0
+    frame_size: tuple[int, int] | None = None  # the program frame; None: read from the input
+    fps: float | None = None  # None: the input's rate
     overlay: Rect | None = None  # the burned-in plate in the program frame; None: a clean source
     focus_x: float = 0.5  # crop framing: where the window is centred (0 = left, 1 = right)
     caption: str = ""  # burned in; never on a command line
@@ -177,7 +178,8 @@ class ExportQueue:
     # -- public API -------------------------------------------------------------------------
 
     def on_update(self, listener: Callable[[ExportStatus], None]) -> None:
-        """`listener(status)` on the booth-export thread for every change (progress ≈ 4 per second)."""
+        """`listener(status)` for every change: progress ≈ 4 a second, on the booth-export thread (the
+        first, "queued", on the thread that submitted). Keep it short; marshal to the GUI yourself."""
         self._listeners.append(listener)
 
     def start(self) -> None:
@@ -302,16 +304,29 @@ class ExportQueue:
             output = unique_path(request.folder, _slug(request.name), ".mp4")
             ffmpeg = find_ffmpeg()
             preset = find_preset(request.preset)
+            try:
+                info = probe_video(segments[0].path)
+            except ExportError:
+                path = request.source.path
+                what = f"the recording {path.name} holds" if path is not None else "the replay-buffer bytes hold"
+                raise ExportError(f"{what} no readable video") from None
+            frame_size = request.frame_size or (info.width, info.height)
+            fps = request.fps or info.fps
             layout = None
-            if request.remux:  # a copy starts at the keyframe: keep everything up to the wanted end
+            remux = request.remux
+            if remux and info.profile.lower() != preset.profile:
+                # e.g. the clean feed (x264 ultrafast is Baseline): a copy would not meet the preset
+                remux = False
+                preset = find_preset("landscape-720" if frame_size[1] <= 720 else "landscape")
+            if remux:  # a copy starts at the keyframe: keep everything up to the wanted end
                 first = segments[0]
                 whole = replace(first, start_s=0.0, duration_s=first.start_s + (first.duration_s or 0.0))
                 command = remux_command(ffmpeg, whole, output)
             else:
                 framing = Framing.FULL if preset.aspect is Aspect.LANDSCAPE else request.framing
-                layout = plan_layout(preset, *request.frame_size, framing, overlay=request.overlay,
-                                     focus_x=request.focus_x, caption=request.caption)  # fmt: skip
-                command = clip_command(ffmpeg, segments, layout, preset, request.fps, output, work, self._font,
+                layout = plan_layout(preset, *frame_size, framing, overlay=request.overlay, focus_x=request.focus_x,
+                                     caption=request.caption)  # fmt: skip
+                command = clip_command(ffmpeg, segments, layout, preset, fps, output, work, self._font,
                                        threads=self.threads)  # fmt: skip
             job.status = replace(job.status, layout=layout)
             result = self._ffmpeg(job, command)
@@ -326,7 +341,7 @@ class ExportQueue:
                     thumb = thumb_path
             elapsed = self._clock() - job.submitted_at
             seconds = request.source.duration_s
-            kind = "16:9 remux" if request.remux else preset.label
+            kind = "16:9 remux" if remux else preset.label
             self._finish(job, JobState.DONE, f"Clip saved: {seconds:.0f} s {kind}, {output.name} ({elapsed:.1f} s).",
                          path=output, thumbnail=thumb, duration_s=seconds)  # fmt: skip
             log.info("export %d saved %s in %.1f s", job.id, output, elapsed)

@@ -123,6 +123,21 @@ def test_16_9_remux_is_the_program_as_encoded(program, exports, tmp_path) -> Non
     assert amber_mask(frame_at(status.path, 1.0)).sum() > 500
 
 
+def test_clean_16_9_is_re_encoded_when_a_copy_would_not_meet_the_spec(program, exports, tmp_path) -> None:
+    """The clean feed is x264 ultrafast (Baseline, cheapest live): its 16:9 clip cannot be a plain copy."""
+    assert streams_of_bytes(program.clean_ts, tmp_path)["video"]["profile"] == "Constrained Baseline"
+    status = export(exports, ExportRequest(ExportSource(0.0, 4.0, data=program.clean_ts), tmp_path, "clean 16-9",
+                                           preset="landscape", framing=Framing.FULL, remux=True))  # fmt: skip
+    assert_upload_spec(status.path, SIZE, 4.0, gop=15)
+    assert amber_mask(frame_at(status.path, 1.0)).sum() == 0
+
+
+def streams_of_bytes(data: bytes, folder: Path) -> dict[str, dict]:
+    path = folder / "probe.ts"
+    path.write_bytes(data)
+    return streams(path)
+
+
 def test_16_9_with_a_caption_is_re_encoded_and_the_caption_avoids_the_overlay(program, exports, tmp_path) -> None:
     status = export(exports, ExportRequest(ExportSource(1.0, 3.0, data=program.ts), tmp_path, "landscape caption",
                                            preset="landscape-720", framing=Framing.FULL, overlay=program.overlay,
@@ -207,7 +222,7 @@ def test_bad_requests_fail_with_a_sentence_and_the_queue_keeps_working(program, 
     fails(vertical(program, tmp_path, preset="snapchat"), "no clip preset 'snapchat'")
     fails(vertical(program, tmp_path, source=ExportSource(0.0, 1.0, data=program.ts)), "needs at least 3 s")
     fails(ExportRequest(ExportSource(0.0, 3.0, data=program.ts), tmp_path, "x", remux=True), "only a 16:9 clip")
-    fails(vertical(program, tmp_path, source=ExportSource(0.0, 3.0, data=b"\x47" + bytes(4000))), "ffmpeg failed")
+    fails(vertical(program, tmp_path, source=ExportSource(0.0, 3.0, data=b"\x47" + bytes(4000))), "no readable video")
     fails(vertical(program, tmp_path, source=ExportSource(0.0, 3.0, path=tmp_path / "missing.ts")), "cannot be read")
     fails(vertical(program, tmp_path, source=ExportSource(60.0, 3.0, path=program.path)), "nothing at 60 s")
     assert not list(tmp_path.glob("*.part"))
