@@ -53,6 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clean-preset", default="ultrafast", help="clean feed x264 preset (default ultrafast)")
     parser.add_argument("--clean-kbps", type=int, default=3000, help="clean feed bitrate (default 3000)")
     parser.add_argument("--alternatives", action="store_true", help="also measure the other clean-picture options")
+    parser.add_argument("--nice", type=int, default=19, help="the exports' niceness (default 19)")
 
 
 def _cpu_seconds(pid: int | None) -> float:
@@ -126,7 +127,7 @@ class _Rig:
         compositor = self.booth.compositor
         self.tee = _Tee(compositor._renderer, self.clean.offer, time.monotonic)
         compositor._renderer = self.tee  # type: ignore[assignment]
-        self.exports = ExportQueue()
+        self.exports = ExportQueue(nice=args.nice)
         self.folder = workdir / "clips"
         self.export_cpu: list[float] = []  # CPU seconds of each export's processes
 
@@ -211,7 +212,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     preset = find_preset(args.preset)
     framing = Framing(args.framing)
     result: dict[str, Any] = {"preset": preset.key, "framing": framing.value, "size": args.size, "fps": args.fps,
-                              "cores": os.cpu_count(), "load_before": round(os.getloadavg()[0], 2)}  # fmt: skip
+                              "cores": os.cpu_count(), "nice": args.nice,
+                              "load_before": round(os.getloadavg()[0], 2)}  # fmt: skip
     rig = _Rig(args, workdir)
     try:
         rig.start()
