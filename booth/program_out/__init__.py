@@ -1,0 +1,1 @@
+"""Program out: encoder link, ingests, recording, replay buffer, clips and moments."""
