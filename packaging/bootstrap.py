@@ -35,8 +35,9 @@ COMMON = ["gcc", "python3-dev", "portaudio19-dev", "libportaudio2", "ffmpeg",
 DESKTOP = ["libxcb-cursor0", "libxcb-icccm4", "libxcb-keysyms1", "libxkbcommon-x11-0", "libxcb-image0",
            "libxcb-render-util0", "libxcb-shape0", "libxcb-randr0", "libxcb-xinerama0", "libxcb-xkb1"]  # fmt: skip
 # Tests: a real RTMP ingest (nginx + RTMP module), Xvfb for the screenshot check, poppler (pdfinfo,
-# pdftotext, pdftoppm) to read the sticker-code PDF back.
-TEST = ["nginx", "libnginx-mod-rtmp", "xvfb", "poppler-utils"]
+# pdftotext, pdftoppm) to read the sticker-code PDF back, and a real browser (Debian's chromium and
+# its chromedriver) for the phone remote and the OBS overlay.
+TEST = ["nginx", "libnginx-mod-rtmp", "xvfb", "poppler-utils", "chromium", "chromium-driver"]
 # Bundle: PyInstaller reads shared-library dependencies with objdump.
 BUNDLE = ["binutils"]
 

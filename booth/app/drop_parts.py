@@ -1,5 +1,5 @@
 """The parts every running drop has, with or without a picture: the session log, the drop
-clock and the shop port. The GUI's root (`booth.app.root`) and `booth serve` both build them
+clock and the control API. The GUI's root (`booth.app.root`) and `booth serve` both build them
 here, into the same kind of lifecycle — so a headless drop never imports Qt or a video library.
 """
 
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from booth.app.control_api import ControlApi, add_control_api
 from booth.app.lifecycle import Lifecycle
 from booth.app.options import Options
 from booth.core.clock import Clock, SystemClock
@@ -14,7 +15,7 @@ from booth.core.config import BoothConfig
 from booth.drop.clock import DropClock
 from booth.drop.controller import DropController, Journal
 from booth.drop.session import DropSession
-from booth.store.db import StoreError
+from booth.ops.metrics import MetricsSources
 
 
 @dataclass
@@ -23,7 +24,7 @@ class DropParts:
     drop_clock: DropClock
     lifecycle: Lifecycle
     session: DropSession | None = None
-    webhook: object | None = None  # booth.api.shop_webhook.ShopWebhook once started
+    api: ControlApi | None = None  # the control API, when asked for
     problems: list[str] = field(default_factory=list)
 
     def start(self) -> None:
@@ -54,26 +55,8 @@ def add_drop_clock(parts: DropParts) -> None:
     parts.lifecycle.add("drop clock", clock.start, clock.stop, lambda: [clock.problem] if clock.problem else [])
 
 
-def add_shop_port(parts: DropParts, options: Options) -> None:
-    """`--shop-port`: sales over HTTP, answered once they are on disk."""
-    if options.shop_port is None:
-        return
-    if parts.session is None:
-        parts.problems.append("Shop port not started: it needs the session log.")
-        return
-    from booth.api.shop_webhook import ShopWebhook
-
-    session = parts.session
-    port, host = options.shop_port, options.shop_host
-
-    def start() -> None:
-        try:
-            parts.webhook = ShopWebhook(parts.controller, session.watch, host=host, port=port).start()
-        except OSError as exc:
-            raise StoreError(f"The shop port cannot listen on {host}:{port} ({exc.strerror or exc}).") from None
-
-    def stop() -> None:
-        if parts.webhook is not None:
-            parts.webhook.close()  # type: ignore[attr-defined]
-
-    parts.lifecycle.add("shop port", start, stop)
+def add_drop_api(parts: DropParts, options: Options) -> None:
+    """`--api-port` without a picture (`booth serve`): the drop's endpoints and its metrics."""
+    controller = parts.controller
+    parts.api = add_control_api(parts.lifecycle, parts.problems, options, controller, parts.session,
+                                MetricsSources(drop=controller.view))  # fmt: skip

@@ -138,6 +138,7 @@ def run_gui(options: Options) -> int:
     from booth.resources import resource
     from booth.ui.theme import stylesheet
 
+    options = options.with_default_api_port()  # the phone remote, the overlay and buttons need it
     _route_qt_messages()
     app = QApplication(sys.argv[:1])
     signals = SignalWatch(app)  # before anything that can wait

@@ -8,7 +8,7 @@ imports nothing heavy, so `booth --version` and `booth --help` stay fast.
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 
@@ -22,9 +22,8 @@ class Options:
     resume: bool = False  # resume an open session without asking
     new_session: bool = False  # start a new session even if one is open
     rehearsal: bool = False  # log this run as a rehearsal
-    metrics_port: int | None = None
-    shop_port: int | None = None
-    shop_host: str = "127.0.0.1"
+    api_port: int | None = None  # the control API (None: off; the GUI and serve default to DEFAULT_API_PORT)
+    api_host: str = "127.0.0.1"
     start_timer: bool = False  # serve: start the offer timer if it has not started
     verbose: bool = False
 
@@ -34,10 +33,16 @@ class Options:
         given = vars(args)
         return cls(**{f.name: given[f.name] for f in fields(cls) if f.name in given and given[f.name] is not None})
 
+    def with_default_api_port(self) -> Options:
+        """The GUI and `booth serve` run the control API unless a port was chosen (0: any free one)."""
+        return self if self.api_port is not None else replace(self, api_port=DEFAULT_API_PORT)
+
     @property
     def session_kind(self) -> str:
         return "rehearsal" if self.rehearsal else "drop"
 
+
+DEFAULT_API_PORT = 8765
 
 # Flags are declared on `booth` itself and again on its subcommands; SUPPRESS keeps a subcommand's
 # unset flag from overwriting what was given before the subcommand (`booth --drop x serve`).
@@ -69,9 +74,8 @@ def add_session_options(parser: argparse.ArgumentParser) -> None:
                         help="close an unfinished drop and begin a new session")
     parser.add_argument("--rehearsal", action="store_true", default=UNSET,
                         help="log this run as a rehearsal, not a live drop")
-    parser.add_argument("--metrics-port", type=int, metavar="N", default=UNSET,
-                        help="serve Prometheus metrics on 127.0.0.1:N")
-    parser.add_argument("--shop-port", type=int, metavar="N", default=UNSET,
-                        help="accept shop sales (POST /sale) on 127.0.0.1:N")
-    parser.add_argument("--shop-host", metavar="HOST", default=UNSET,
-                        help="address the shop port binds to (default 127.0.0.1: this machine only)")
+    parser.add_argument("--api-port", type=int, metavar="N", default=UNSET,
+                        help=f"the control API and /metrics on port N (default {DEFAULT_API_PORT}; 0: any free port)")
+    parser.add_argument("--api-host", metavar="HOST", default=UNSET,
+                        help="address the control API binds to (default 127.0.0.1: this machine only; "
+                             "a LAN address lets a phone in, with a standing warning)")

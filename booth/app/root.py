@@ -6,7 +6,7 @@ drop clock and one lifecycle:
 
 ```
 session log ─► sources ─► switcher ─► compositor ─► drop clock ─► disk guard ─► program out ─►
-microphone ─► program sound ─► rig health ─► metrics ─► shop port        (started in this order,
+microphone ─► program sound ─► rig health ─► control API (+ /metrics)   (started in this order,
                                                                           stopped in reverse)
 ```
 """
@@ -16,7 +16,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from booth.app.drop_parts import DropParts, add_drop_clock, add_shop_port, build_drop
+from booth.app.control_api import ControlApi, add_control_api
+from booth.app.drop_parts import DropParts, add_drop_clock, build_drop
 from booth.app.lifecycle import Lifecycle
 from booth.app.options import Options
 from booth.app.session_records import SessionRecords
@@ -38,7 +39,7 @@ from booth.drop.clock import DropClock
 from booth.drop.controller import DropController, Journal
 from booth.drop.session import DropSession
 from booth.health.monitors import HealthMonitor
-from booth.ops.metrics import MetricsServer, MetricsSources, start_metrics_server
+from booth.ops.metrics import MetricsSources
 from booth.program_out.program_out import ProgramOut
 from booth.runtime.disk_guard import DiskGuard
 from booth.store.paths import resolve_data_dir
@@ -68,13 +69,8 @@ class Booth:
     output: ProgramOut | None = None
     health: HealthMonitor | None = None
     mic: MicMonitor | None = None
-    metrics: MetricsServer | None = None
+    api: ControlApi | None = None
     drop: DropParts | None = None
-
-    @property
-    def webhook(self) -> object | None:
-        """The shop port (booth.api.shop_webhook.ShopWebhook) once started."""
-        return self.drop.webhook if self.drop is not None else None
 
     @property
     def program(self):  # type: ignore[no-untyped-def]  # Feed[ProgramFrame, FrameStamp]
@@ -218,27 +214,35 @@ def add_rig(booth: Booth, options: Options) -> Booth:
         output.on_ingest_switch(records.ingest_switch)
         output.on_moment(records.moment)
 
-    if options.metrics_port is not None:
-        sources = MetricsSources(
-            health=health.latest,
-            drop=controller.view,
-            source_states=lambda: {s.role: s.state.value for s in booth.switcher.statuses()},
-            active_source=lambda: booth.switcher.on_program,
-            failover_switches=lambda: booth.switcher.switch_count,
-            outputs=lambda: _output_metrics(output),
-        )
-        port = options.metrics_port
-
-        def start_metrics() -> None:
-            try:
-                booth.metrics = start_metrics_server(sources, port)
-            except OSError as exc:
-                booth.problems.append(f"Metrics not served on port {port}: {exc}")
-
-        lifecycle.add("metrics", start_metrics, lambda: booth.metrics.stop() if booth.metrics else None)
-    if booth.drop is not None:
-        add_shop_port(booth.drop, options)
+    metrics = MetricsSources(
+        health=health.latest,
+        drop=controller.view,
+        source_states=lambda: {s.role: s.state.value for s in booth.switcher.statuses()},
+        active_source=lambda: booth.switcher.on_program,
+        failover_switches=lambda: booth.switcher.switch_count,  # a counter, not a bounded history's length
+        outputs=lambda: _output_metrics(output),
+    )
+    booth.api = add_control_api(lifecycle, booth.problems, options, controller, session, metrics,
+                                sources=booth.switcher, output=OutputWithRecords(output, booth.records))  # fmt: skip
     return booth
+
+
+@dataclass
+class OutputWithRecords:
+    """Program out as the control API drives it: every clip it saves is in the session log too."""
+
+    output: ProgramOut
+    records: SessionRecords | None
+
+    def clip(self, seconds: float | None = None):  # type: ignore[no-untyped-def]  # Future[ClipResult]
+        future = self.output.clip(seconds)
+        return self.records.clip(future) if self.records is not None else future
+
+    def mark(self, reason: str):  # type: ignore[no-untyped-def]  # Moment
+        return self.output.mark(reason)
+
+    def status(self):  # type: ignore[no-untyped-def]  # OutputStatus
+        return self.output.status()
 
 
 def _output_metrics(output: ProgramOut) -> dict[str, tuple[bool, float]]:

@@ -1,7 +1,7 @@
-"""`booth serve`: run a drop without a screen — session log, drop clock and the shop port.
+"""`booth serve`: run a drop without a screen — session log, drop clock and the control API.
 
-Sales arrive over HTTP; every acknowledged sale is on disk. Killed or crashed, the next
-`booth serve --resume` on the same data folder goes on with the same drop: same stock, same
+Sales arrive over HTTP (the control API, with its token); every acknowledged sale is on disk.
+Killed or crashed, the next `booth serve --resume` on the same data folder goes on with the same drop: same stock, same
 deadline. Stop it with Ctrl+C or SIGTERM.
 """
 
@@ -17,8 +17,6 @@ import time
 _T0 = time.monotonic()
 
 log = logging.getLogger(__name__)
-
-DEFAULT_PORT = 8765
 
 NO_ANSWER = """\
 booth serve: the {kind} "{title}" ({events} events) was not closed. Say what to do with it:
@@ -39,20 +37,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from booth.app.options import Options
 
-    options = Options.from_args(args)
-    if options.shop_port is None:
-        options = _with_port(options, DEFAULT_PORT)
-    return serve(options)
-
-
-def _with_port(options, port: int):  # type: ignore[no-untyped-def]
-    from dataclasses import replace
-
-    return replace(options, shop_port=port)
+    return serve(Options.from_args(args).with_default_api_port())
 
 
 def serve(options) -> int:  # type: ignore[no-untyped-def]
-    from booth.app.drop_parts import add_drop_clock, add_shop_port, build_drop
+    from booth.app.drop_parts import add_drop_api, add_drop_clock, build_drop
     from booth.app.lifecycle import Lifecycle
     from booth.app.startup import open_session, resolve_config
     from booth.core.drop import Phase
@@ -95,7 +84,7 @@ def serve(options) -> int:  # type: ignore[no-untyped-def]
             print(message, flush=True)
         booth = build_drop(config, Lifecycle(), session=session)
         add_drop_clock(booth)
-        add_shop_port(booth, options)
+        add_drop_api(booth, options)
         controller = session.controller
         if options.start_timer and controller.view().phase is Phase.READY:
             controller.start_timer()
@@ -107,11 +96,13 @@ def serve(options) -> int:  # type: ignore[no-untyped-def]
         view = controller.view()
         ready_ms = (time.monotonic() - _T0) * 1000
         stock = ", ".join(f"{s.id} {s.left}/{s.initial}" for s in view.skus)
-        url = booth.webhook.url if booth.webhook is not None else "none"  # type: ignore[attr-defined]
+        url = booth.api.url if booth.api is not None else None
+        for problem in booth.problems:
+            sys.stderr.write(f"booth serve: {problem}\n")
         print(
             f"Booth serving '{view.title}' (session {session.session_id}, "
             f"{'resumed' if session.opened.resumed else 'new'}, {view.phase}, {view.remaining_s:.0f} s left; {stock}) "
-            f"— shop port {url} — ready in {ready_ms:.0f} ms",
+            f"— control API {url or 'not running'} — ready in {ready_ms:.0f} ms",
             flush=True,
         )
         try:

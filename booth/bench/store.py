@@ -3,11 +3,14 @@
 Commit latency: sales appended one at a time to a real session log (WAL, synchronous=FULL) in a
 temporary folder on the same disk as the data folder; time from `append` to the commit callback.
 
-Kill trials: a `booth serve` process receives sales over HTTP on 127.0.0.1 from one client; after a
-random number of acknowledged sales it is killed with SIGKILL (mid-request, usually) and restarted on
-the same data folder. A lost sale is one the webhook acknowledged (200) that the restarted process does
-not count. `resume_ms` is the time from starting the process to its "serving" line (median, p95 in
-`resume_ms_p95`).
+Kill trials: a `booth serve` process receives sales over HTTP on 127.0.0.1 from one client (through
+the control API, with the data folder's token and an Idempotency-Key per sale); after a random number
+of acknowledged sales it is killed with SIGKILL (mid-request, usually) and restarted on the same data
+folder. A lost sale is one the API acknowledged (200) that the restarted process does not count. The
+sale that was in flight is then sent again with its key, as a shop would: `double_counted` counts the
+retries that sold a second unit (target 0). `resume_ms` is the time from starting the process to its
+"serving" line (median, p95 in `resume_ms_p95`); `restart_wall_ms` from spawning it to its first
+answered request, seen from outside.
 """
 
 from __future__ import annotations
@@ -27,9 +30,11 @@ import tempfile
 import threading
 import time
 import tomllib
+import uuid
 from pathlib import Path
 from typing import Any
 
+from booth.api.token import token_path
 from booth.core.config import parse_config
 from booth.core.events import SaleRecorded
 from booth.store.recovery import open_session_log
@@ -37,7 +42,7 @@ from booth.store.recovery import open_session_log
 TARGET_COMMIT_MS_P95 = 20.0
 TARGET_RESUME_MS = 3000.0
 TARGET_RESTART_WALL_MS = 1500.0
-READY_RE = re.compile(r"shop port http://127\.0\.0\.1:(\d+)")
+READY_RE = re.compile(r"control API http://127\.0\.0\.1:(\d+)")
 BENCH_SKU = "bench-unit"
 BENCH_STOCK = 1_000_000
 
@@ -106,7 +111,7 @@ class ServeProcess:
         t0 = time.perf_counter()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "booth", "serve", "--drop", str(self.drop_file), "--data-dir", str(self.data_dir),
-             "--shop-port", str(self.port), "--start", *self.extra],
+             "--api-port", str(self.port), "--start", *self.extra],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
@@ -134,6 +139,12 @@ class ServeProcess:
             raise RuntimeError(f"booth serve did not become ready: {self.lines[-5:]}")
         return (time.perf_counter() - t0) * 1000
 
+    @property
+    def token(self) -> str | None:
+        """The data folder's API token (the file `booth serve` made on its first start)."""
+        path = token_path(self.data_dir)
+        return path.read_text(encoding="ascii").strip() if path.exists() else None
+
     def _first_answer(self, t0: float, timeout: float) -> float | None:
         """Poll GET /state on the known port until it answers: the restart as a client sees it."""
         deadline = t0 + timeout
@@ -141,7 +152,7 @@ class ServeProcess:
             if self.proc is not None and self.proc.poll() is not None:
                 return None
             try:
-                status, _ = http_json(self.port, "GET", "/state", timeout=1.0)
+                status, _ = http_json(self.port, "GET", "/state", timeout=1.0, token=self.token)
             except OSError:
                 time.sleep(0.005)  # nothing listening yet: poll again (bounded by the deadline)
                 continue
@@ -173,10 +184,16 @@ class ServeProcess:
         return code
 
 
-def http_json(port: int, method: str, path: str, body: bytes | None = None, timeout: float = 10.0) -> tuple[int, Any]:
+def http_json(port: int, method: str, path: str, body: bytes | None = None, timeout: float = 10.0,
+              token: str | None = None, key: str | None = None) -> tuple[int, Any]:  # fmt: skip
+    """One request to the control API on 127.0.0.1; `key` is the Idempotency-Key of a POST."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         headers = {"Content-Type": "application/json"} if body is not None else {}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        if key is not None:
+            headers["Idempotency-Key"] = key
         conn.request(method, path, body=body, headers=headers)
         response = conn.getresponse()
         return response.status, json.loads(response.read() or b"null")
@@ -184,21 +201,29 @@ def http_json(port: int, method: str, path: str, body: bytes | None = None, time
         conn.close()
 
 
-def units_left(port: int, sku: str = BENCH_SKU) -> int:
-    status, state = http_json(port, "GET", "/state")
+def units_left(port: int, token: str | None, sku: str = BENCH_SKU) -> int:
+    status, state = http_json(port, "GET", "/state", token=token)
     if status != 200:
         raise RuntimeError(f"GET /state answered {status}")
-    return int(state["skus"][sku]["left"])
+    return int(state["drop"]["skus"][sku]["left"])
+
+
+def post_sale(port: int, token: str | None, key: str, sku: str = BENCH_SKU, qty: int = 1,
+              timeout: float = 5.0) -> tuple[int, Any]:  # fmt: skip
+    return http_json(port, "POST", "/sale", json.dumps({"sku": sku, "qty": qty}).encode(), timeout, token, key)
 
 
 class SaleClient:
-    """Sends sales one after another on a `booth-bench-client` thread, counting acknowledgements."""
+    """Sends sales one after another on a `booth-bench-client` thread, counting acknowledgements.
+    Each sale has a new Idempotency-Key; `in_flight` is the key of one sent but never answered."""
 
-    def __init__(self, port: int, sku: str = BENCH_SKU) -> None:
+    def __init__(self, port: int, token: str | None, sku: str = BENCH_SKU) -> None:
         self.port = port
+        self.token = token
         self.sku = sku
         self.acked = 0
         self.sent = 0
+        self.in_flight: str | None = None
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="booth-bench-client", daemon=True)
@@ -208,18 +233,20 @@ class SaleClient:
         return self
 
     def _run(self) -> None:
-        body = json.dumps({"sku": self.sku, "qty": 1}).encode()
         while not self._stop.is_set():
+            key = str(uuid.uuid4())
             with self._cond:
                 self.sent += 1
+                self.in_flight = key
             try:
-                status, _ = http_json(self.port, "POST", "/sale", body, timeout=5.0)
+                status, _ = post_sale(self.port, self.token, key, self.sku)
             except (OSError, http.client.HTTPException, ValueError):
-                break  # the server died mid-request: this sale is unacknowledged
-            if status == 200:
-                with self._cond:
+                break  # the server died mid-request: this sale is unacknowledged (`in_flight`)
+            with self._cond:
+                self.in_flight = None
+                if status == 200:
                     self.acked += 1
-                    self._cond.notify_all()
+                self._cond.notify_all()
         with self._cond:
             self._stop.set()
             self._cond.notify_all()
@@ -239,15 +266,17 @@ def kill_trials(folder: Path, trials: int, rng: random.Random) -> dict[str, Any]
     data_dir = folder / "kill"
     acked_total = 0
     lost = 0
+    retried = 0
+    double_counted = 0
     resume_ms: list[float] = []
     answered_ms: list[float] = []
     port = _free_port()
     serve = ServeProcess(data_dir, drop_file, port=port)
     serve.start()
     try:
-        counted_before = BENCH_STOCK - units_left(serve.port)
+        counted_before = BENCH_STOCK - units_left(serve.port, serve.token)
         for _ in range(trials):
-            client = SaleClient(serve.port).start()
+            client = SaleClient(serve.port, serve.token).start()
             client.wait_acked(rng.randint(1, 40), timeout=30)
             serve.kill()  # SIGKILL, usually with a sale in flight
             client.close()
@@ -255,12 +284,20 @@ def kill_trials(folder: Path, trials: int, rng: random.Random) -> dict[str, Any]
             resume_ms.append(serve.start())
             if serve.answered_ms is not None:
                 answered_ms.append(serve.answered_ms)
-            counted = BENCH_STOCK - units_left(serve.port)
+            counted = BENCH_STOCK - units_left(serve.port, serve.token)
             # This trial's acknowledged sales must all be counted; the one in flight may or may not be.
             lost += max(0, client.acked - (counted - counted_before))
             if counted - counted_before > client.sent:
                 raise RuntimeError(f"{counted - counted_before} sales counted but only {client.sent} were sent")
             acked_total += client.acked
+            if client.in_flight is not None:  # the shop retries the unanswered sale with its key
+                retried += 1
+                status, _answer = post_sale(serve.port, serve.token, client.in_flight)
+                after = BENCH_STOCK - units_left(serve.port, serve.token)
+                landed_before = counted - counted_before > client.acked
+                if status != 200 or after - counted != (0 if landed_before else 1):
+                    double_counted += 1
+                counted = after
             counted_before = counted
     finally:
         serve.kill()
@@ -268,6 +305,8 @@ def kill_trials(folder: Path, trials: int, rng: random.Random) -> dict[str, Any]
         "trials": trials,
         "lost_sales": lost,
         "acked_sales": acked_total,
+        "retried_in_flight": retried,
+        "double_counted": double_counted,
         "resume_ms": round(statistics.median(resume_ms), 1) if resume_ms else None,
         "resume_ms_p95": round(_percentile(resume_ms, 0.95), 1) if resume_ms else None,
         "restart_wall_ms_p50": round(statistics.median(answered_ms), 1) if answered_ms else None,
@@ -301,10 +340,12 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             "commits": len(latencies),
         }
         result.update(kill_trials(folder, args.trials, rng) if args.trials > 0 else
-                      {"trials": 0, "lost_sales": 0, "acked_sales": 0, "resume_ms": None, "resume_ms_p95": None,
+                      {"trials": 0, "lost_sales": 0, "acked_sales": 0, "retried_in_flight": 0, "double_counted": 0,
+                       "resume_ms": None, "resume_ms_p95": None,
                        "restart_wall_ms_p50": None, "restart_wall_ms_p95": None})
     result["ok"] = (
         result["lost_sales"] == 0
+        and result["double_counted"] == 0
         and result["commit_ms_p95"] <= TARGET_COMMIT_MS_P95
         and (result["resume_ms"] is None or result["resume_ms_p95"] <= TARGET_RESUME_MS)
         and (result["restart_wall_ms_p95"] is None or result["restart_wall_ms_p95"] <= TARGET_RESTART_WALL_MS)
@@ -322,6 +363,8 @@ def format_table(result: dict[str, Any]) -> str:
         row("kill -9 trials", result["trials"], ""),
         row("acknowledged sales", result["acked_sales"], ""),
         row("lost acknowledged sales", result["lost_sales"], "target 0"),
+        row("in-flight sales retried", result["retried_in_flight"], "same Idempotency-Key, after the restart"),
+        row("… counted twice", result["double_counted"], "target 0"),
         row("resume median (ms)", result["resume_ms"], "spawn → serving again"),
         row("resume p95 (ms)", result["resume_ms_p95"], f"target ≤ {TARGET_RESUME_MS:g}"),
         row("restart p50 (ms)", result["restart_wall_ms_p50"], "exec → first answered request, from outside"),

@@ -88,6 +88,7 @@ class DropView:
     remaining_s: float
     timer_seconds: float
     units_sold: int
+    deadline_wall: float | None = None  # when the offer closes, wall clock (None before the start)
 
     def sku(self, sku_id: str) -> SkuView:
         for sku in self.skus:
@@ -169,6 +170,7 @@ class Drop:
             remaining_s=self.remaining_s(),
             timer_seconds=self._timer.duration_s,
             units_sold=self.units_sold(),
+            deadline_wall=self._timer.deadline_wall,
         )
 
     # -- deciding ------------------------------------------------------------------------
@@ -197,11 +199,18 @@ class Drop:
         last = self._sales[-1]
         return SaleUndone(self.clock.wall(), last.sku_id, last.qty)
 
-    def decide_adjust(self, sku_id: str, new_stock: int, reason: str = "host correction") -> StockAdjusted | Refusal:
+    def decide_adjust(
+        self, sku_id: str, new_stock: int, reason: str = "host correction", expected: int | None = None
+    ) -> StockAdjusted | Refusal:
+        """Set a product's stock. With `expected` (compare-and-set), only if the stock still is that:
+        a caller that read the stock before someone sold must read it again."""
         if sku_id not in self.stock:
             return Refusal(f"Unknown product {sku_id!r}.")
         if new_stock < 0:
             return Refusal(f"Stock cannot be negative (asked for {new_stock}).")
+        if expected is not None and expected != self.stock[sku_id]:
+            name = self.spec.sku(sku_id).name
+            return Refusal(f"{name} has {self.stock[sku_id]} left, not {expected}: read the stock again first.")
         if new_stock == self.stock[sku_id]:
             return Refusal(f"Stock is already {new_stock}.")
         return StockAdjusted(self.clock.wall(), sku_id, new_stock, reason)

@@ -4,22 +4,38 @@ The drop state is a fold over its events, so the session log can replay a drop
 after a crash and every number the overlay showed can be reproduced from it.
 Events carry wall-clock times: a deadline survives a restart of the machine,
 whereas monotonic time does not.
+
+An event decided for a remote caller (the control API, a shop) carries the caller's `Request`:
+its idempotency key and a digest of what was asked. The session log stores both beside the
+event, so a retry of the same request — after a timeout, after a crash — finds the event it
+already produced instead of producing another one.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class Request:
+    """Who asked, as far as retries go: the caller's idempotency key and a digest of the request."""
+
+    key: str
+    digest: str
 
 
 @dataclass(frozen=True)
 class DropEvent:
     kind: ClassVar[str] = "event"
     at_wall: float
+    # Not part of the payload: the session log keeps it in columns of its own.
+    request: Request | None = field(default=None, kw_only=True)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, **dataclasses.asdict(self)}
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "request"}
+        return {"kind": self.kind, **fields}
 
 
 @dataclass(frozen=True)
@@ -72,11 +88,12 @@ EVENT_TYPES: dict[str, type[DropEvent]] = {
 }
 
 
-def event_from_dict(data: dict[str, Any]) -> DropEvent:
+def event_from_dict(data: dict[str, Any], request: Request | None = None) -> DropEvent:
     fields = dict(data)
+    fields.pop("request", None)
     kind = fields.pop("kind")
     try:
         cls = EVENT_TYPES[kind]
     except KeyError:
         raise ValueError(f"unknown drop event kind {kind!r}") from None
-    return cls(**fields)
+    return cls(**fields, request=request)

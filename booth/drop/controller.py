@@ -4,13 +4,18 @@ An action is decided against the current state, handed to the journal, and appli
 only when the journal says it is committed: what the overlay shows is what the log
 holds. Listeners hear about every applied event and every refusal.
 
-Thread model: actions may come from the GUI thread or the shop webhook thread, and
+Thread model: actions may come from the GUI thread or the control API's thread, and
 the compositor reads `view()` at frame rate, so all state sits behind one lock and
 views are immutable snapshots.
+
+Remote callers pass a `Request` (idempotency key + digest of what they asked): the
+event carries it into the journal, and the controller keeps a `Receipt` per key, so a
+retry of the same request is answered from the receipt and never decided twice.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable
@@ -19,7 +24,8 @@ from typing import Protocol
 
 from booth.core.clock import Clock
 from booth.core.drop import Drop, DropSpec, DropView, Refusal
-from booth.core.events import DropEvent
+from booth.core.events import DropEvent, Request
+from booth.drop.receipts import Receipt
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +62,8 @@ class ImmediateJournal:
 class ActionResult:
     event: DropEvent | None
     refusal: Refusal | None
+    receipt: Receipt | None = None  # for a keyed request: this attempt's, or the first attempt's
+    replayed: bool = False  # the key was known: nothing was decided, `receipt` is the first answer
 
     @property
     def accepted(self) -> bool:
@@ -75,6 +83,7 @@ class DropController:
         self._pending: list[DropEvent] = []
         self._journal = journal or ImmediateJournal()
         self._featured = spec.skus[0].id
+        self._receipts: dict[str, Receipt] = {}  # idempotency key → what that request produced
         self._applied_listeners: list[Callable[[DropEvent], None]] = []
         self._refused_listeners: list[Callable[[Refusal], None]] = []
 
@@ -115,23 +124,31 @@ class DropController:
 
     # -- host and shop actions ------------------------------------------------------------
 
-    def sell(self, sku_id: str | None = None, qty: int = 1, origin: str = "host") -> ActionResult:
-        return self._act(lambda d: d.decide_sale(sku_id or self._featured, qty, origin))
+    def sell(self, sku_id: str | None = None, qty: int = 1, origin: str = "host",
+             request: Request | None = None) -> ActionResult:  # fmt: skip
+        return self._act(lambda d: d.decide_sale(sku_id or self._featured, qty, origin), request)
 
-    def undo_last_sale(self) -> ActionResult:
-        return self._act(lambda d: d.decide_undo())
+    def undo_last_sale(self, request: Request | None = None) -> ActionResult:
+        return self._act(lambda d: d.decide_undo(), request)
 
-    def adjust_stock(self, sku_id: str, new_stock: int) -> ActionResult:
-        return self._act(lambda d: d.decide_adjust(sku_id, new_stock))
+    def adjust_stock(self, sku_id: str, new_stock: int, expected: int | None = None,
+                     request: Request | None = None) -> ActionResult:  # fmt: skip
+        """Set a product's stock; with `expected`, only if it still is that (compare-and-set)."""
+        return self._act(lambda d: d.decide_adjust(sku_id, new_stock, expected=expected), request)
 
-    def start_timer(self) -> ActionResult:
-        return self._act(lambda d: d.decide_start())
+    def start_timer(self, request: Request | None = None) -> ActionResult:
+        return self._act(lambda d: d.decide_start(), request)
 
-    def extend_timer(self, seconds: float) -> ActionResult:
-        return self._act(lambda d: d.decide_extend(seconds))
+    def extend_timer(self, seconds: float, request: Request | None = None) -> ActionResult:
+        return self._act(lambda d: d.decide_extend(seconds), request)
 
-    def end_offer(self) -> ActionResult:
-        return self._act(lambda d: d.decide_end("host"))
+    def end_offer(self, request: Request | None = None) -> ActionResult:
+        return self._act(lambda d: d.decide_end("host"), request)
+
+    def receipt(self, key: str) -> Receipt | None:
+        """What the request with this idempotency key produced, if it came before."""
+        with self._lock:
+            return self._receipts.get(key)
 
     def tick(self) -> None:
         """Record the end of the offer once its deadline has passed (call it about once a second)."""
@@ -141,12 +158,17 @@ class DropController:
         self._act(lambda d: d.decide_end("deadline") if d.deadline_passed_unrecorded() else Refusal(""))
 
     def replay(self, events: list[DropEvent]) -> None:
-        """Rebuild state from a session log after a restart; nothing is journaled again."""
+        """Rebuild state from a session log after a restart; nothing is journaled again.
+        Events that carry a request give their keys' receipts back (a retry after a crash)."""
         with self._lock:
             for event in events:
                 self._drop.apply(event)
                 self._decided.apply(event)
                 self._committed.append(event)
+                if event.request is not None:
+                    receipt = Receipt(event.request, event)
+                    receipt.commit(self._left_after(event))
+                    self._receipts[event.request.key] = receipt
 
     def events(self) -> list[DropEvent]:
         """Every committed event so far, oldest first."""
@@ -155,25 +177,44 @@ class DropController:
 
     # -- internals ------------------------------------------------------------------------
 
-    def _act(self, decide: Callable[[Drop], DropEvent | Refusal]) -> ActionResult:
+    def _act(self, decide: Callable[[Drop], DropEvent | Refusal], request: Request | None = None) -> ActionResult:
         with self._lock:
+            if request is not None:
+                known = self._receipts.get(request.key)
+                if known is not None:  # a retry: answer what the first attempt got, decide nothing
+                    return ActionResult(known.event, known.refusal, known, replayed=True)
             outcome = decide(self._decided)
             if isinstance(outcome, Refusal):
+                receipt = None
+                if request is not None:
+                    receipt = self._receipts[request.key] = Receipt(request, refusal=outcome)
                 if outcome.message:
                     self._refuse(outcome)
-                return ActionResult(None, outcome)
+                return ActionResult(None, outcome, receipt)
+            receipt = None
+            if request is not None:
+                outcome = dataclasses.replace(outcome, request=request)
+                receipt = self._receipts[request.key] = Receipt(request, outcome)
             self._decided.apply(outcome)
             self._pending.append(outcome)
             # Appending under the lock keeps decide order equal to journal (and apply) order.
             self._journal.append(outcome, self._commit, self._fail)
-            return ActionResult(outcome, None)
+            return ActionResult(outcome, None, receipt)
+
+    def _left_after(self, event: DropEvent) -> int | None:
+        sku_id = getattr(event, "sku_id", None)
+        return self._drop.stock.get(sku_id) if isinstance(sku_id, str) else None
 
     def _commit(self, event: DropEvent) -> None:
         with self._lock:
             self._pending.remove(event)
             self._drop.apply(event)
             self._committed.append(event)
+            left = self._left_after(event)
+            receipt = self._receipts.get(event.request.key) if event.request is not None else None
         log.info("drop event: %s", event.to_dict())
+        if receipt is not None:
+            receipt.commit(left)  # before the listeners: an answer waiting on it goes out first
         for listener in self._applied_listeners:
             listener(event)
 
@@ -184,6 +225,10 @@ class DropController:
             self._decided = Drop(self._drop.spec, self._clock)
             for kept in [*self._committed, *self._pending]:
                 self._decided.apply(kept)
+            # Nothing was applied: forget the key, so a retry is decided afresh.
+            receipt = self._receipts.pop(event.request.key, None) if event.request is not None else None
+        if receipt is not None:
+            receipt.fail(reason)
         self._refuse(Refusal(f"Not recorded ({reason}): {event.kind} was not counted."))
 
     def _refuse(self, refusal: Refusal) -> None:

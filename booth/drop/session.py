@@ -24,7 +24,6 @@ from pathlib import Path
 from booth.core.clock import Clock, SystemClock
 from booth.core.config import BoothConfig
 from booth.core.drop import Phase
-from booth.drop.commit_watch import CommitWatch
 from booth.drop.controller import DropController
 from booth.store import kinds
 from booth.store.recovery import OpenedSession, open_session_log
@@ -37,7 +36,6 @@ log = logging.getLogger(__name__)
 class DropSession:
     controller: DropController
     opened: OpenedSession
-    watch: CommitWatch  # hand this to ShopWebhook so it can wait for commits
     close_reason: str = "quit"  # what the shutdown record says (set before the lifecycle stops)
 
     @property
@@ -72,8 +70,7 @@ def start_drop_session(
     """Open the log in `data_dir` (None: user data folder), resume or begin a session, replay it."""
     clock = clock or SystemClock()
     opened = open_session_log(data_dir, config, kind=kind, resume=resume, on_warning=on_warning, wall=clock.wall)
-    watch = CommitWatch(opened.log)
-    controller = DropController(opened.spec, clock, journal=watch)
+    controller = DropController(opened.spec, clock, journal=opened.log)
     controller.replay(opened.recovered_events)
     if opened.resumed:
         view = controller.view()
@@ -83,4 +80,4 @@ def start_drop_session(
             view.remaining_s,
             {s.id: s.left for s in view.skus},
         )
-    return DropSession(controller, opened, watch)
+    return DropSession(controller, opened)

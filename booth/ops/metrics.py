@@ -1,21 +1,19 @@
 """Prometheus metrics for one booth: health, sources, failover, output and drop state.
 
 A private `CollectorRegistry` (never the global one) is filled at scrape time from plain
-callables, so a scrape always shows the latest state and nothing is pushed per frame.
-`MetricsServer` serves it on 127.0.0.1:PORT (other addresses only when asked) from one
-thread, `booth-metrics`; a scrape takes a few milliseconds, so requests are served in turn.
+callables, so a scrape always shows the latest state and nothing is pushed per frame. The control
+API serves it at /metrics (prometheus-client's ASGI app on the API's event loop: a slow or idle
+client holds no thread and delays no scrape).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import CollectorRegistry, make_wsgi_app
+from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.registry import Collector
 
@@ -32,7 +30,7 @@ SOURCE_STATES = ("live", "stalled", "frozen", "reconnecting", "down")
 
 @dataclass(frozen=True)
 class MetricsSources:
-    """What a scrape reads. Every callable is optional and is called on the `booth-metrics` thread."""
+    """What a scrape reads. Every callable is optional and is called on the `booth-api` thread."""
 
     health: Callable[[], HealthSnapshot] | None = None
     drop: Callable[[], DropView | None] | None = None
@@ -205,43 +203,3 @@ def make_registry(sources: MetricsSources) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(BoothCollector(sources))
     return registry
-
-
-class _QuietHandler(WSGIRequestHandler):
-    timeout = 5  # a client that connects and says nothing cannot hold the server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("metrics %s - %s", self.address_string(), format % args)
-
-
-class MetricsServer:
-    """Serves /metrics from one named thread; `stop()` shuts it down and joins it."""
-
-    def __init__(self, registry: CollectorRegistry, port: int, host: str = "127.0.0.1") -> None:
-        self.host = host
-        self._server: WSGIServer = make_server(host, port, make_wsgi_app(registry), WSGIServer, _QuietHandler)
-        self.port = int(self._server.server_address[1])
-        self._thread = threading.Thread(target=self._serve, name="booth-metrics", daemon=True)
-
-    def _serve(self) -> None:
-        self._server.serve_forever(poll_interval=0.5)
-
-    def start(self) -> MetricsServer:
-        self._thread.start()
-        log.info("metrics on http://%s:%d/metrics", self.host, self.port)
-        return self
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}/metrics"
-
-    def stop(self) -> None:
-        if self._thread.is_alive():
-            self._server.shutdown()
-            self._thread.join(5.0)
-        self._server.server_close()
-
-
-def start_metrics_server(sources: MetricsSources, port: int, host: str = "127.0.0.1") -> MetricsServer:
-    """Serve `sources` on host:port (port 0 picks a free one: read `.port`). Raises OSError if taken."""
-    return MetricsServer(make_registry(sources), port, host).start()

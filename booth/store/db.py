@@ -82,8 +82,19 @@ def _v1(db: Database) -> None:
     db.table("health_samples").create_index(["session_id", "metric", "wall"])
 
 
+def _v2(db: Database) -> None:
+    """Idempotency keys stored with their events: a retried request finds what it produced, also
+    after a crash. One key per session at most: the index refuses a second event for the same key."""
+    db.execute("ALTER TABLE events ADD COLUMN request_key TEXT")  # the caller's Idempotency-Key
+    db.execute("ALTER TABLE events ADD COLUMN request_digest TEXT")  # what that request asked (a hash)
+    db.execute(
+        "CREATE UNIQUE INDEX idx_events_request_key ON events (session_id, request_key) "
+        "WHERE request_key IS NOT NULL"
+    )
+
+
 # Append only: migration i takes the schema from user_version i to i + 1.
-MIGRATIONS: list[Callable[[Database], None]] = [_v1]
+MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -26,6 +26,10 @@ JSON object; the keys below are the ones reports read (extra keys are kept and i
     {"what": "recovered after crash" | "resumed after restart" | "disk low", "message": "…", "down_s": 12.5}
 ``shutdown``       a clean exit (so the next start can tell a crash from a restart)
     {"reason": "signal" | "quit"}
+``api_call``       a control API call that is not a drop event (clip, lock, feature, …), answered;
+    stored with its idempotency key (columns ``request_key``, ``request_digest``) so a retry — also
+    after a restart — gets this answer again: {"action": "clip", "status": 200, "body": {…}}
+    (drop events keep their keys in the same columns)
 
 Health samples (``SessionLog.sample(metric, value)``), downsampled by the writer into buckets of
 `SAMPLE_BUCKET_S` seconds keeping n/min/max/mean/last so no extreme is lost:
@@ -43,8 +47,11 @@ MOMENT: Final = "moment"
 VIEWERS: Final = "viewers"
 INCIDENT: Final = "incident"
 SHUTDOWN: Final = "shutdown"
+API_CALL: Final = "api_call"
 
-NON_DROP_KINDS: Final = frozenset({SOURCE_SWITCH, OUTPUT_SWITCH, ALERT, CLIP, MOMENT, VIEWERS, INCIDENT, SHUTDOWN})
+NON_DROP_KINDS: Final = frozenset(
+    {SOURCE_SWITCH, OUTPUT_SWITCH, ALERT, CLIP, MOMENT, VIEWERS, INCIDENT, SHUTDOWN, API_CALL}
+)
 
 # metric → unit. Producers may send other metrics; reports read these.
 HEALTH_METRICS: Final = {

@@ -26,7 +26,7 @@ from sqlite_utils import Database
 
 from booth.core.config import BoothConfig
 from booth.core.drop import DropSpec, Sku
-from booth.core.events import EVENT_TYPES, DropEvent, event_from_dict
+from booth.core.events import EVENT_TYPES, DropEvent, Request, event_from_dict
 from booth.store import kinds
 from booth.store.db import StoreError, check_openable, connect_readonly, move_aside
 from booth.store.paths import db_path, ensure_writable, resolve_data_dir
@@ -58,6 +58,15 @@ class OpenedSession:
     resumed: bool
     db_path: Path
     messages: list[str] = field(default_factory=list)  # plain sentences for the host
+    # The control API's other answered calls (clip, lock, …), each with its key: a retry after the
+    # restart gets the same answer. Drop events carry their own keys (`DropEvent.request`).
+    recovered_calls: list[RecoveredCall] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RecoveredCall:
+    request: Request
+    answer: dict[str, Any]  # the `api_call` record's payload: {"action", "status", "body"}
 
 
 # -- config snapshots ---------------------------------------------------------------------------
@@ -200,9 +209,10 @@ def _resume(
     messages: list[str],
     wall: Callable[[], float],
 ) -> OpenedSession:
-    rows: list[tuple[str, str]] = session_log.call(
+    rows: list[tuple[str, str, str | None, str | None]] = session_log.call(
         lambda db: db.execute(
-            "SELECT kind, payload FROM events WHERE session_id = ? ORDER BY seq", (found.id,)
+            "SELECT kind, payload, request_key, request_digest FROM events WHERE session_id = ? ORDER BY seq",
+            (found.id,),
         ).fetchall()
     )
     last_seq: int = session_log.call(
@@ -213,14 +223,22 @@ def _resume(
     )
     spec = spec_from_snapshot(json.loads(config_json))
     events: list[DropEvent] = []
+    calls: list[RecoveredCall] = []
     unreadable = 0
     last_kind = None
-    for row_kind, payload in rows:
+    for row_kind, payload, key, digest in rows:
         last_kind = row_kind
+        request = Request(key, digest or "") if key is not None else None
+        if row_kind == kinds.API_CALL and request is not None:
+            try:
+                calls.append(RecoveredCall(request, json.loads(payload)))
+            except ValueError:
+                unreadable += 1
+            continue
         if row_kind not in EVENT_TYPES:
             continue
         try:
-            events.append(event_from_dict(json.loads(payload)))
+            events.append(event_from_dict(json.loads(payload), request))
         except (ValueError, TypeError, KeyError):
             unreadable += 1
     now = wall()
@@ -244,7 +262,7 @@ def _resume(
     )
     log.warning("%s", message)
     messages.append(message)
-    return OpenedSession(session_log, found.id, spec, events, True, path, messages)
+    return OpenedSession(session_log, found.id, spec, events, True, path, messages, calls)
 
 
 def _find_open(db: Database) -> OpenSessionInfo | None:

@@ -35,7 +35,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from booth.core.events import DropEvent
+from booth.core.events import DropEvent, Request
 from booth.runtime.worker import Worker
 from booth.store import kinds
 from booth.store.db import StoreError, connect, migrate
@@ -62,6 +62,7 @@ class _Event:
     payload: str
     on_committed: Callable[[], None] | None = None
     on_failed: Callable[[str], None] | None = None
+    request: Request | None = None  # the idempotency key (and digest) the event answers
 
 
 @dataclass
@@ -269,6 +270,7 @@ class SessionLog:
             json.dumps(event.to_dict(), ensure_ascii=False),
             lambda: on_committed(event),
             lambda reason: on_failed(event, reason),
+            event.request,
         )
         if not self._enqueue(item):
             on_failed(event, "the session log is closed")
@@ -279,17 +281,22 @@ class SessionLog:
         payload: dict[str, Any],
         wall: float | None = None,
         on_committed: Callable[[], None] | None = None,
+        request: Request | None = None,
+        on_failed: Callable[[str], None] | None = None,
     ) -> None:
         """Log a non-drop event (see `booth.store.kinds`) from any thread.
 
-        The payload must be JSON-serialisable; a bad payload raises here, in the caller.
+        The payload must be JSON-serialisable; a bad payload raises here, in the caller. `request`
+        stores the idempotency key the record answers (an API call's receipt).
         """
         if not isinstance(payload, dict):
             raise TypeError(f"payload for {kind!r} must be a dict, got {type(payload).__name__}")
-        item = _Event(kind, self._wall() if wall is None else wall, json.dumps(payload, ensure_ascii=False))
-        item.on_committed = on_committed
+        item = _Event(kind, self._wall() if wall is None else wall, json.dumps(payload, ensure_ascii=False),
+                      on_committed, on_failed, request)  # fmt: skip
         if not self._enqueue(item):
             log.warning("session log closed; %s event not recorded", kind)
+            if on_failed is not None:
+                on_failed("the session log is closed")
 
     def sample(self, metric: str, value: float, wall: float | None = None) -> None:
         """One health reading (e.g. "battery_pct", 62.0); non-finite values are skipped."""
@@ -413,9 +420,11 @@ class SessionLog:
             if self._session_id is None:
                 raise StoreError("no session is open in the session log")
             self._seq += 1
+            key, digest = (item.request.key, item.request.digest) if item.request is not None else (None, None)
             db.execute(
-                "INSERT INTO events (session_id, seq, wall, kind, payload) VALUES (?, ?, ?, ?, ?)",
-                (self._session_id, self._seq, item.wall, item.kind, item.payload),
+                "INSERT INTO events (session_id, seq, wall, kind, payload, request_key, request_digest) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (self._session_id, self._seq, item.wall, item.kind, item.payload, key, digest),
             )
             return None
         if isinstance(item, _Call):

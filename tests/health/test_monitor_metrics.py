@@ -1,14 +1,15 @@
-"""The whole monitor with psutil/audio fakes and a real endpoint; /metrics over real HTTP."""
+"""The whole monitor with psutil/audio fakes and a real endpoint; its metrics through the Prometheus parser.
+(/metrics over real HTTP, through the control API, is in tests/api.)"""
 
 from __future__ import annotations
 
 import json
 import re
 import threading
-import urllib.request
 from pathlib import Path
 
 import pytest
+from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from booth.audio.microphone import MicMonitor
@@ -22,7 +23,7 @@ from booth.core.recording import RecordingConfig
 from booth.devices.health_audio import PyAudioBackend
 from booth.devices.health_system import PsutilSensors
 from booth.health.monitors import HealthMonitor
-from booth.ops.metrics import MetricsSources, start_metrics_server
+from booth.ops.metrics import MetricsSources, make_registry
 from booth.runtime.disk_guard import DiskGuard
 
 from .fakes import THINKPAD_ON_BATTERY, THINKPAD_TEMPS, FakePsutil, FakePyAudioModule, sine
@@ -148,13 +149,9 @@ def test_metrics_page_parses_with_the_prometheus_parser(tmp_path):
     sources = MetricsSources(health=monitor.latest, drop=lambda: drop,
                              source_states=lambda: {"primary": "live", "secondary": "down"},
                              failover_switches=lambda: 2, outputs=lambda: {"primary": (True, 4.5e6)})
-    metrics = start_metrics_server(sources, 0)
     try:
-        assert metrics.host == "127.0.0.1"
-        with urllib.request.urlopen(metrics.url, timeout=5) as response:
-            text = response.read().decode()
+        text = generate_latest(make_registry(sources)).decode()
     finally:
-        metrics.stop()
         server.close()
         monitor.stop()
     samples = {}

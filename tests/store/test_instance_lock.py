@@ -35,25 +35,25 @@ def test_the_second_holder_is_refused_with_the_first_ones_pid(tmp_path):
 
 
 def test_a_second_booth_serve_exits_2_naming_the_first_and_touches_nothing(tmp_path):
-    from booth.bench.store import ServeProcess, http_json
+    from booth.bench.store import ServeProcess, http_json, post_sale
 
     drop = write_drop(tmp_path)
     data = tmp_path / "data"
     first = ServeProcess(data, drop)
     first.start()
     try:
-        status, before = http_json(first.port, "GET", "/state")
+        status, before = http_json(first.port, "GET", "/state", token=first.token)
         assert status == 200
         second = subprocess.run(
-            [sys.executable, "-m", "booth", "serve", "--drop", str(drop), "--data-dir", str(data), "--shop-port", "0",
+            [sys.executable, "-m", "booth", "serve", "--drop", str(drop), "--data-dir", str(data), "--api-port", "0",
              "--resume"],
             capture_output=True, text=True, timeout=30,
         )  # fmt: skip
         assert second.returncode == 2
         assert "Another Booth is already using the data folder" in second.stderr
         assert f"PID {first.proc.pid}" in second.stderr
-        status, after = http_json(first.port, "POST", "/sale", b'{"sku": "tee", "qty": 1}')
+        status, after = post_sale(first.port, first.token, "after-the-second", sku="tee")
         assert status == 200, after  # the first one still sells: its session was not taken over
-        assert after["left"] == before["skus"]["tee"]["left"] - 1
+        assert after["left"] == before["drop"]["skus"]["tee"]["left"] - 1
     finally:
         first.stop()
