@@ -20,7 +20,8 @@ from booth.app.options import Options, add_drop_options, add_picture_options, ad
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("booth.bench.cli", "measure the pipeline on this machine (booth bench pipeline --json)"),
     "check": ("booth.app.check", "pre-flight the rig: sources, battery, disk, endpoints, mic (exit 0/1/2)"),
-    "serve": ("booth.app.serve", "run a drop without a screen: session log, timer, shop port"),
+    "serve": ("booth.app.serve", "run a drop without a screen: session log, timer, control API"),
+    "api": ("booth.app.api_command", "the control API: `booth api token` prints its bearer token"),
     "report": ("booth.app.report", "what a drop sold and what went wrong, from the session log"),
 }
 

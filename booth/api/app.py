@@ -50,12 +50,16 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 16 * 1024
 BODY_TIMEOUT_S = 10.0
 CLIP_TIMEOUT_S = 15.0
+# Static, public (no data in them; the pages take the token from their #fragment).
 PAGES = {"/remote": "remote.html", "/overlay": "overlay.html"}
+FILES = {"/booth.js": (("web", "booth.js"), "text/javascript; charset=utf-8"),
+         "/fonts/sans.ttf": (("fonts", "DejaVuSans-Bold.ttf"), "font/ttf"),
+         "/fonts/mono.ttf": (("fonts", "DejaVuSansMono-Bold.ttf"), "font/ttf")}  # fmt: skip
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+    "Content-Security-Policy": ("default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; "
                                 "connect-src 'self'; img-src 'self' data:; font-src 'self'; base-uri 'none'; "
                                 "form-action 'none'; frame-ancestors 'none'"),
 }
@@ -97,7 +101,7 @@ def build_app(ports: ApiPorts, token: Callable[[], str], port: Callable[[], int]
     """The ASGI app (the guard around FastAPI) and its event hub (stop it before the server)."""
     controller = ports.drop
     hub = EventHub(lambda: full_state(ports), comparable,
-                   lambda: drop_state(controller.view(), controller.featured_sku))  # fmt: skip
+                   lambda: drop_state(controller.view(), controller.featured_sku, controller.spec.last_call_seconds))
     controller.on_applied(hub.publish_drop)
     calls = CallReceipts(ports.record_call, ports.recovered_calls)
 
@@ -351,12 +355,14 @@ def build_app(ports: ApiPorts, token: Callable[[], str], port: Callable[[], int]
 
     for path, name in PAGES.items():
         app.add_api_route(path, _page(name), methods=["GET"], include_in_schema=False, response_class=HTMLResponse)
+    for path, (parts, media_type) in FILES.items():
+        app.add_api_route(path, _file(parts, media_type), methods=["GET"], include_in_schema=False)
     if ports.metrics is not None:
         from prometheus_client import make_asgi_app
 
         app.router.routes.append(Route("/metrics", _Asgi(make_asgi_app(ports.metrics)), methods=["GET"]))
 
-    guarded = RequestGuard(app, token, port, PAGES, MAX_BODY_BYTES, BODY_TIMEOUT_S)
+    guarded = RequestGuard(app, token, port, [*PAGES, *FILES], MAX_BODY_BYTES, BODY_TIMEOUT_S)
     return guarded, hub
 
 
@@ -365,6 +371,14 @@ def _page(name: str) -> Callable[[], Any]:
         return HTMLResponse(resource("web", name).read_text(encoding="utf-8"), headers=PAGE_HEADERS)
 
     return page
+
+
+def _file(parts: tuple[str, ...], media_type: str) -> Callable[[], Any]:
+    async def file() -> Response:
+        return Response(resource(*parts).read_bytes(), media_type=media_type,
+                        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})  # fmt: skip
+
+    return file
 
 
 def _request(path: str, key: str | None, payload: models.Body) -> tuple[Request | None, Response | None]:

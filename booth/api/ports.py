@@ -66,4 +66,5 @@ class ApiPorts:
     record_call: CallRecorder | None = None  # None: answers of non-drop calls live in memory only
     recovered_calls: list[tuple[Request, dict[str, Any]]] = field(default_factory=list)
     metrics: Any = None  # a prometheus_client CollectorRegistry served at /metrics
+    corner: str = "bottom-left"  # where the burned-in overlay sits: the OBS overlay page matches it
     commit_timeout_s: float = 5.0  # how long a call waits for the disk before answering 504

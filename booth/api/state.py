@@ -15,13 +15,14 @@ from booth.api.ports import ApiPorts
 from booth.core.drop import DropView
 
 
-def drop_state(view: DropView, featured: str) -> dict[str, Any]:
+def drop_state(view: DropView, featured: str, last_call_s: float) -> dict[str, Any]:
     return {
         "title": view.title,
         "phase": str(view.phase),
         "remaining_s": round(view.remaining_s, 3),
         "deadline_wall": view.deadline_wall,
         "timer_seconds": view.timer_seconds,
+        "last_call_seconds": last_call_s,
         "units_sold": view.units_sold,
         "featured": featured,
         "skus": {s.id: {"name": s.name, "left": s.left, "initial": s.initial, "level": str(s.level)}
@@ -32,7 +33,8 @@ def drop_state(view: DropView, featured: str) -> dict[str, Any]:
 def full_state(ports: ApiPorts) -> dict[str, Any]:
     controller = ports.drop
     state: dict[str, Any] = {
-        "drop": drop_state(controller.view(), controller.featured_sku),
+        "drop": drop_state(controller.view(), controller.featured_sku, controller.spec.last_call_seconds),
+        "overlay": {"corner": ports.corner},
         "sources": None,
         "output": None,
         "server_wall": round(time.time(), 3),

@@ -70,6 +70,8 @@ def add_control_api(
     metrics: MetricsSources,
     sources: Any = None,
     output: Any = None,
+    corner: str = "bottom-left",
+    commit_timeout_s: float = 5.0,
 ) -> ControlApi | None:
     """`--api-port` (None: no API). Problems starting it become standing sentences, never a crash."""
     if options.api_port is None:
@@ -90,7 +92,8 @@ def add_control_api(
         from booth.api.server import ApiServer
 
         ports = ApiPorts(
-            controller, sources=sources, output=output, metrics=make_registry(metrics),
+            controller, sources=sources, output=output, metrics=make_registry(metrics), corner=corner,
+            commit_timeout_s=commit_timeout_s,
             viewers=_viewers(session), record_call=_call_recorder(session),
             recovered_calls=[(c.request, c.answer) for c in session.opened.recovered_calls] if session else [],
         )  # fmt: skip

@@ -55,8 +55,9 @@ def add_drop_clock(parts: DropParts) -> None:
     parts.lifecycle.add("drop clock", clock.start, clock.stop, lambda: [clock.problem] if clock.problem else [])
 
 
-def add_drop_api(parts: DropParts, options: Options) -> None:
-    """`--api-port` without a picture (`booth serve`): the drop's endpoints and its metrics."""
+def add_drop_api(parts: DropParts, options: Options, commit_timeout_s: float = 5.0) -> None:
+    """`--api-port` without a picture (`booth serve`): the drop's endpoints and its metrics.
+    `commit_timeout_s`: how long a call waits for the disk before it answers 504."""
     controller = parts.controller
     parts.api = add_control_api(parts.lifecycle, parts.problems, options, controller, parts.session,
-                                MetricsSources(drop=controller.view))  # fmt: skip
+                                MetricsSources(drop=controller.view), commit_timeout_s=commit_timeout_s)  # fmt: skip

@@ -223,7 +223,8 @@ def add_rig(booth: Booth, options: Options) -> Booth:
         outputs=lambda: _output_metrics(output),
     )
     booth.api = add_control_api(lifecycle, booth.problems, options, controller, session, metrics,
-                                sources=booth.switcher, output=OutputWithRecords(output, booth.records))  # fmt: skip
+                                sources=booth.switcher, output=OutputWithRecords(output, booth.records),
+                                corner=str(config.corner))  # fmt: skip
     return booth
 
 
