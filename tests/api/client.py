@@ -65,3 +65,39 @@ class Client:
 
     def left(self, sku: str) -> int:
         return int(self.state()["drop"]["skus"][sku]["left"])
+
+
+class EventStream:
+    """GET /events read message by message (Server-Sent Events over a real connection)."""
+
+    def __init__(self, port: int, token: str, last_event_id: str | None = None, timeout: float = 10.0) -> None:
+        self._conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        headers = {"Authorization": f"Bearer {token}"}
+        if last_event_id is not None:
+            headers["Last-Event-ID"] = last_event_id
+        self._conn.request("GET", "/events", headers=headers)
+        self.response = self._conn.getresponse()
+        assert self.response.status == 200, self.response.status
+        assert self.response.getheader("Content-Type", "").startswith("text/event-stream")
+
+    def next(self) -> dict[str, Any]:
+        """The next message (heartbeats and the retry hint skipped); times out after `timeout`."""
+        data: list[str] = []
+        while True:
+            line = self.response.readline().decode()
+            if line == "":
+                raise EOFError("the event stream ended")
+            line = line.rstrip("\n")
+            if line.startswith("data:"):
+                data.append(line[5:].strip())
+            elif line == "" and data:
+                return json.loads("\n".join(data))
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> EventStream:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
