@@ -4,6 +4,10 @@ Why a subprocess and not OpenCV/PyAV in-process: neither wheel has SRT (Debian's
 ffmpeg does), a read on a dead stream can block for 30–60 s inside the library, and
 a process can always be killed. ffmpeg also scales every picture to the program
 size, so a phone that changes resolution mid-stream just keeps working.
+
+A URL with a secret in it (a password, an SRT passphrase, an RTMP stream key) never goes on the
+decoder's command line: ffmpeg reads it from an inherited pipe as a one-entry concat script
+(`booth.devices.secret_pipe`); its command line says only `/dev/fd/N`.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import select
 import shutil
 import subprocess
@@ -22,6 +27,7 @@ import numpy as np
 
 from booth.core.frames import Pixels
 from booth.core.redact import redact_text
+from booth.devices.secret_pipe import SecretPipe, concat_script, has_secret
 from booth.devices.sources import SourceError
 
 log = logging.getLogger(__name__)
@@ -38,22 +44,38 @@ def ffmpeg_path() -> str:
     return path
 
 
-def decoder_command(url: str, size: tuple[int, int]) -> list[str]:
-    w, h = size
+# What a concat script may open: the protocols of the sources Booth takes, and the pipe it is read from.
+CONCAT_PROTOCOLS = "file,pipe,fd,srt,udp,tcp,rtp,rtsp,rtmp,rtmps,tls,http,https,crypto,httpproxy"
+
+
+def protocol_options(url: str) -> dict[str, str]:
     scheme = urlsplit(url).scheme.lower()
-    low_latency = ["-fflags", "nobuffer", "-flags", "low_delay", "-probesize", "65536", "-analyzeduration", "500000"]
-    proto: list[str] = []
     if scheme == "rtsp":
-        proto = ["-rtsp_transport", "tcp", "-timeout", "5000000"]
-    elif scheme in ("tcp", "http", "https", "rtmp", "rtmps"):
-        proto = ["-rw_timeout", "5000000"]
+        return {"rtsp_transport": "tcp", "timeout": "5000000"}
+    if scheme in ("tcp", "http", "https", "rtmp", "rtmps"):
+        return {"rw_timeout": "5000000"}
+    return {}
+
+
+def decoder_command(url: str, size: tuple[int, int], script: str | None = None) -> list[str]:
+    """The decoder for `url`; with `script` (a path ffmpeg reads a concat script from) the URL is not
+    on the command line at all: the script holds it and its options."""
+    w, h = size
+    low_latency = ["-fflags", "nobuffer", "-flags", "low_delay", "-probesize", "65536", "-analyzeduration", "500000"]
+    if script is None:
+        source = []
+        for key, value in protocol_options(url).items():
+            source += [f"-{key}", value]
+        source += ["-i", url]
+    else:
+        source = ["-f", "concat", "-safe", "0", "-protocol_whitelist", CONCAT_PROTOCOLS, "-i", script]
     scale = (
         f"scale={w}:{h}:force_original_aspect_ratio=decrease,"
         f"pad={w}:{h}:(ow-iw)/2:(oh-ih)/2,format=bgr24"
     )
     return [
         ffmpeg_path(), "-hide_banner", "-nostdin", "-loglevel", "error",
-        *low_latency, *proto, "-i", url,
+        *low_latency, *source,
         # Passthrough keeps every decoded frame; the input's time base (not 1/fps) keeps two
         # frames that arrive closer than a frame interval (a jittery phone) from colliding
         # on one output timestamp, which the rawvideo muxer rejects, dropping the frame.
@@ -86,13 +108,23 @@ class FfmpegSource:
         self.close()
         # stderr goes to a file so no extra thread is needed to drain it.
         self._stderr = tempfile.TemporaryFile(prefix="booth-ffmpeg-")  # noqa: SIM115 — closed in close()
-        self._proc = subprocess.Popen(
-            decoder_command(self._url, self._size),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=self._stderr,
-            bufsize=0,
-        )
+        pipe = None
+        if has_secret(self._url):
+            # Probing limits for the inner input; no `nobuffer` there: it would drop what probing read.
+            options = {**protocol_options(self._url), "probesize": "65536", "analyzeduration": "500000"}
+            pipe = SecretPipe(concat_script(self._url, options))
+        try:
+            self._proc = subprocess.Popen(
+                decoder_command(self._url, self._size, pipe.path if pipe is not None else None),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=self._stderr,
+                bufsize=0,
+                pass_fds=(pipe.fd,) if pipe is not None else (),
+            )
+        finally:
+            if pipe is not None:
+                pipe.close()  # the child holds its own copy of the read end
         self._got_first = False
         self._stderr_at_last_frame = 0
 
@@ -132,7 +164,7 @@ class FfmpegSource:
             lines = [ln for ln in self._stderr.read().decode(errors="replace").splitlines() if ln.strip()]
             tail = lines[-1] if lines else ""
         # ffmpeg starts its lines with the URL; the label already names the source.
-        text = tail.removeprefix(f"{self._url}: ") or "the stream ended"
+        text = re.sub(r"^/dev/fd/\d+: ", "", tail.removeprefix(f"{self._url}: ")) or "the stream ended"
         return redact_text(text)
 
     def close(self) -> None:

@@ -4,6 +4,9 @@ Why the ffmpeg CLI in a subprocess: the network side is the part that hangs (an 
 accepts and never answers), and only the Debian ffmpeg has SRT. A process can be killed;
 a blocked call inside ours could not. Its health is judged from outside: the byte count it
 reports every half second (`-progress`) and whether it exited.
+
+The stream key (RTMP's play path, SRT's passphrase and stream id) never appears on its command line:
+it reaches ffmpeg as a preset read from an inherited pipe (`booth.devices.secret_pipe`).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import subprocess
 from typing import IO
 
 from booth.core.output import IngestTarget
+from booth.devices.secret_pipe import SecretPipe, preset_text, split_output_secrets
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +36,16 @@ def ffmpeg_path() -> str:
     return path
 
 
-def pusher_command(target: IngestTarget, ffmpeg: str) -> list[str]:
+def pusher_command(target: IngestTarget, ffmpeg: str, preset: str | None = None) -> list[str]:
+    """The ffmpeg command for `target`; with `preset` (a path ffmpeg reads the secrets from), the URL
+    on the command line is the one without its secrets."""
+    url, secrets = split_output_secrets(target.url) if preset is not None else (target.url, {})
+    fpre = ["-fpre", preset] if secrets and preset is not None else []
     if target.scheme == "srt":
-        sep = "&" if "?" in target.url else "?"
-        out = ["-f", "mpegts", f"{target.url}{sep}pkt_size=1316" if "pkt_size" not in target.url else target.url]
+        sep = "&" if "?" in url else "?"
+        out = ["-f", "mpegts", *fpre, f"{url}{sep}pkt_size=1316" if "pkt_size" not in url else url]
     else:
-        out = ["-flvflags", "no_duration_filesize", "-rw_timeout", str(RW_TIMEOUT_US), "-f", "flv", target.url]
+        out = ["-flvflags", "no_duration_filesize", "-rw_timeout", str(RW_TIMEOUT_US), "-f", "flv", *fpre, url]
     return [
         ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "warning", "-nostats",
         "-progress", "pipe:2", "-stats_period", "0.25",
@@ -60,10 +68,17 @@ class FfmpegPusher:
         return self._proc.pid if self._proc else None
 
     def start(self) -> None:
-        cmd = pusher_command(self.target, ffmpeg_path())
-        self._proc = subprocess.Popen(
-            cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, bufsize=0
-        )
+        _url, secrets = split_output_secrets(self.target.url)
+        pipe = SecretPipe(preset_text(secrets)) if secrets else None
+        try:
+            cmd = pusher_command(self.target, ffmpeg_path(), pipe.path if pipe is not None else None)
+            self._proc = subprocess.Popen(
+                cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, bufsize=0,
+                pass_fds=(pipe.fd,) if pipe is not None else (),
+            )
+        finally:
+            if pipe is not None:
+                pipe.close()  # the child has its own copy of the read end
         log.info("pushing to the %s ingest %s (ffmpeg pid %d)", self.target.name, self.target.label, self._proc.pid)
 
     def write(self, data: bytes) -> None:

@@ -26,7 +26,7 @@ class Client:
         self.token = token
 
     def request(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None,
-                token: str | None | bool = True, timeout: float = 10.0) -> Answer:  # fmt: skip
+                token: str | bool | None = True, timeout: float = 10.0) -> Answer:  # fmt: skip
         sent = dict(headers or {})
         if token is True and self.token is not None:
             sent.setdefault("Authorization", f"Bearer {self.token}")
