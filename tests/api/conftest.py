@@ -14,6 +14,7 @@ from booth.app.lifecycle import Lifecycle
 from booth.app.options import Options
 from booth.drop.session import DropSession, start_drop_session
 from tests.api.client import Client
+from tests.browser import browser  # noqa: F401 - the headless chromium fixture
 from tests.store.conftest import DROP, config, data_dir, open_log, recorder  # noqa: F401
 
 

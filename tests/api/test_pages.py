@@ -25,7 +25,7 @@ from booth.devices.imaging import to_program
 from booth.ops.metrics import MetricsSources
 from booth.video.overlay_render import OverlayRenderer
 from tests.api.client import Client
-from tests.browser import Browser, browser  # noqa: F401
+from tests.browser import Browser
 from tests.conftest import SolidSource
 from tests.waiting import wait_until
 
