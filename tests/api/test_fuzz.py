@@ -29,7 +29,7 @@ def fuzz_each_operation(served, check: Callable) -> int:
             continue  # an endless stream: tests/api/test_stream.py
 
         # Cases that follow the schema and cases that break it (wrong types, missing fields, junk).
-        cases = st.one_of(operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE))
+        cases = st.one_of(*(operation.as_strategy(mode) for mode in GenerationMode))
 
         @given(case=cases)
         @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
