@@ -108,7 +108,9 @@ class ApiServer:
 
     def start(self) -> ApiServer:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        # IPPROTO_TCP named explicitly: asyncio turns Nagle off only on sockets that say so, and
+        # with Nagle on, a kept-alive client waits 40 ms (a delayed ACK) for every answer's body.
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((self.host, self._requested_port))

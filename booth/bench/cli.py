@@ -15,6 +15,7 @@ BENCHMARKS: dict[str, str] = {
     "output": "booth.bench.output",
     "health": "booth.bench.health",
     "failover": "booth.bench.failover",
+    "api": "booth.bench.api",
 }
 
 
