@@ -235,7 +235,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     with contextlib.ExitStack() as stack:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="booth-bench-api-")))
         drop = folder / "drop.toml"
-        drop.write_text(drop_toml(args.stock + args.sales * 2 + 10), encoding="utf-8")
+        drop.write_text(drop_toml(args.stock + args.sales * 2 + 1), encoding="utf-8")  # the timed sales, then `stock`
         serve = ServeProcess(folder / "data", drop, extra=[], port=_free_port())
         serve.start()
         stack.callback(serve.kill)

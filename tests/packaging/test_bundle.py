@@ -34,9 +34,10 @@ stock = 50
 FRAMES_SENT = re.compile(r"program out stopped: (?P<sent>\d+) frames sent")
 
 
-def post_sale(port: int, sku: str) -> tuple[int, dict]:
+def post_sale(port: int, token: str, sku: str) -> tuple[int, dict]:
     request = urllib.request.Request(f"http://127.0.0.1:{port}/sale", data=json.dumps({"sku": sku, "qty": 1}).encode(),
-                                     headers={"Content-Type": "application/json"})  # fmt: skip
+                                     headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}",
+                                              "Idempotency-Key": "frozen-sale-1"})  # fmt: skip
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read())
@@ -49,13 +50,14 @@ def test_the_frozen_gui_runs_the_demo_drop_offscreen(bundle, tmp_path, frozen_ru
     port = free_port()
     drop = tmp_path / "drop.toml"
     drop.write_text(PRE_SALE_DROP)
-    booth = FrozenBooth([str(bundle.app), "--drop", str(drop), "--data-dir", str(data), "--shop-port", str(port)],
+    booth = FrozenBooth([str(bundle.app), "--drop", str(drop), "--data-dir", str(data), "--api-port", str(port)],
                         tmp_path / "gui.log")  # fmt: skip
     frozen_runs.append(booth)
     booth.wait_for_log(r"Booth running: Frozen drop", timeout=60)
     booth.wait_for_log(PROGRAM_FRAME_MARKER, timeout=30)
     recording = booth.wait_for_log(RECORDING_MARKER, timeout=30)
-    status, answer = post_sale(port, "demo-tee")  # the shop side of a drop: HTTP in, SQLite journal
+    token = (data / "api-token").read_text().strip()  # the frozen app made its data folder's token
+    status, answer = post_sale(port, token, "demo-tee")  # the shop side of a drop: HTTP in, SQLite journal
     code = booth.terminate()
 
     assert code == 0, f"exit {code}:\n{booth.log()}"
