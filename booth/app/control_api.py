@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from booth.app.lifecycle import Lifecycle
@@ -36,6 +36,7 @@ class ControlApi:
     server: Any = None  # booth.api.server.ApiServer
     token: str = ""
     host: str = "127.0.0.1"
+    lan: list[str] = field(default_factory=list)  # this machine's network addresses, read at start
 
     @property
     def url(self) -> str | None:
@@ -44,6 +45,28 @@ class ControlApi:
     @property
     def port(self) -> int | None:
         return self.server.port if self.server is not None else None
+
+    @property
+    def phone_host(self) -> str | None:
+        """The address a phone on the network opens; None while the API listens on this machine only."""
+        if is_loopback(self.host):
+            return None
+        if self.host in ("0.0.0.0", "::"):
+            return self.lan[0] if self.lan else None
+        return self.host
+
+    def page_url(self, page: str, host: str | None = None) -> str:
+        """A page of this API with the token in its #fragment (never sent over the network)."""
+        name = host or ("127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host)
+        name = f"[{name}]" if ":" in name else name
+        return f"http://{name}:{self.port}/{page}#token={self.token}"
+
+    def phone_note(self) -> str:
+        if self.phone_host is not None:
+            return ""
+        hint = f" (this laptop: {', '.join(self.lan[:2])})" if self.lan else ""
+        return ("Booth listens on this machine only, so a phone cannot open this yet: start Booth with "
+                f"--api-host and this laptop's address on the stall's network{hint}.")  # fmt: skip
 
 
 def is_loopback(host: str) -> bool:
@@ -108,6 +131,9 @@ def add_control_api(
                 problems.append(message)
                 return
             raise StoreError(message) from None
+        from booth.devices.addresses import lan_addresses
+
+        api.lan = lan_addresses()
         if not is_loopback(host):
             warning = lan_warning(server.url)
             log.warning("%s", warning)

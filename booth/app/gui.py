@@ -249,6 +249,11 @@ def build_window(booth: Booth, on_viewers: Callable[[int], None] | None = None):
     records = booth.records
     if on_viewers is None and records is not None:
         on_viewers = records.viewers
+    connect = None
+    if booth.api is not None:
+        from booth.ui.connect_panel import ConnectPanel
+
+        connect = ConnectPanel(lambda: connect_info(booth))
     window = MainWindow(
         booth.controller,
         booth.program,
@@ -259,6 +264,7 @@ def build_window(booth: Booth, on_viewers: Callable[[int], None] | None = None):
         on_viewers=on_viewers,
         output=OutputDesk(booth) if booth.output is not None else None,
         title=f"Booth — {booth.config.drop.title}",
+        connect=connect,
     )
     booth.controller.on_applied(window.drop_events.applied)
     booth.controller.on_refused(window.drop_events.refused)
@@ -266,3 +272,15 @@ def build_window(booth: Booth, on_viewers: Callable[[int], None] | None = None):
     if booth.session is not None:
         booth.session.log.add_warning_listener(window.drop_events.warn)  # writer-thread warnings onto the GUI
     return window
+
+
+def connect_info(booth: Booth):  # type: ignore[no-untyped-def]  # -> booth.ui.connect_panel.ConnectInfo | None
+    """What the Connect tab shows, once the control API listens."""
+    from booth.ui.connect_panel import ConnectInfo
+
+    api = booth.api
+    if api is None or api.server is None or api.url is None:
+        return None
+    phone = api.phone_host
+    return ConnectInfo(api.url, api.page_url("remote", phone), api.page_url("overlay"), api.token,
+                       phone is not None, api.phone_note())  # fmt: skip

@@ -106,6 +106,7 @@ class MainWindow(QMainWindow):
         on_viewers: Callable[[int], None] | None = None,
         output: OutputControl | None = None,
         title: str = "Booth",
+        connect: QWidget | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle(title)
@@ -139,6 +140,8 @@ class MainWindow(QMainWindow):
         self.tech_tabs = QTabWidget()
         self.tech_tabs.addTab(self.health_panel, "Rig health")
         self.tech_tabs.addTab(self.output_panel, "Output")
+        if connect is not None:  # phones, buttons and OBS: booth.ui.connect_panel
+            self.tech_tabs.addTab(connect, "Connect")
         self.health_dock = QDockWidget("Tech lead", self)
         self.health_dock.setObjectName("health")
         self.health_dock.setWidget(self.tech_tabs)
