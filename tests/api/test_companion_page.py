@@ -32,7 +32,7 @@ class Companion:
     def fill(self, text: str) -> str:
         return re.sub(r"\$\(([a-z_]+:[a-z_]+)\)", lambda m: str(self.variables[m.group(1)]), text)
 
-    def press(self, actions: list[dict]):  # noqa: ANN201
+    def press(self, actions: list[dict]):
         answer = None
         for action in actions:
             options = action["options"]

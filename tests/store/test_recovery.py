@@ -217,3 +217,34 @@ def test_the_config_snapshot_never_holds_a_stream_key(data_dir: Path) -> None:
     assert b"live_sk_9f8e7d6c5b4a" not in (data_dir / DB_FILENAME).read_bytes()
     with SessionReader(data_dir / DB_FILENAME) as reader:
         assert reader.session().config["primary"] == "rtmp://127.0.0.1/live/liv…4a"
+
+
+def test_a_log_from_before_idempotency_keys_is_migrated_and_resumes(tmp_path, config) -> None:
+    """A data folder written by schema 1 gets the key columns; its sales replay without keys."""
+    import json
+    import sqlite3
+
+    from booth.store.db import MIGRATIONS, SCHEMA_VERSION
+    from booth.store.recovery import config_snapshot, open_session_log
+
+    path = tmp_path / "booth.sqlite3"
+    from sqlite_utils import Database
+
+    db = Database(sqlite3.connect(path))
+    MIGRATIONS[0](db)
+    db.execute("PRAGMA user_version = 1")
+    db.execute("INSERT INTO sessions (id, title, kind, config, started_wall, state) VALUES (1, 'Tee drop', 'drop', ?, "
+               "1000.0, 'open')", (json.dumps(config_snapshot(config)),))  # fmt: skip
+    db.execute("INSERT INTO events (session_id, seq, wall, kind, payload) VALUES (1, 1, 1001.0, 'sale', ?)",
+               (json.dumps({"kind": "sale", "at_wall": 1001.0, "sku_id": "tee", "qty": 2, "origin": "host"}),))
+    db.conn.commit()
+    db.close()
+
+    opened = open_session_log(tmp_path, config)
+    try:
+        assert opened.resumed and [e.request for e in opened.recovered_events] == [None]
+        version = opened.log.call(lambda d: d.execute("PRAGMA user_version").fetchone()[0])
+        columns = opened.log.call(lambda d: [r[1] for r in d.execute("PRAGMA table_info(events)")])
+    finally:
+        opened.log.close()
+    assert version == SCHEMA_VERSION == 2 and {"request_key", "request_digest"} <= set(columns)
