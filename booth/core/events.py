@@ -43,7 +43,7 @@ class SaleRecorded(DropEvent):
     kind: ClassVar[str] = "sale"
     sku_id: str
     qty: int = 1
-    origin: str = "host"  # host key/button, or "shop" for webhook sales
+    origin: str = "host"  # host key/button, or "api" for the control API (shops, buttons, the phone)
 
 
 @dataclass(frozen=True)

@@ -412,7 +412,7 @@ class MainWindow(QMainWindow):
         match event:
             case SaleRecorded(sku_id=sku_id, qty=qty, origin=origin):
                 sku = view.sku(sku_id)
-                via = " (shop)" if origin == "shop" else ""
+                via = "" if origin == "host" else " (remote)"  # the control API: a shop, a button, the phone
                 self.show_message(f"Sold {qty} × {sku.name}{via}: {sku.left} left.", "info")
             case SaleUndone(sku_id=sku_id, qty=qty):
                 sku = view.sku(sku_id)

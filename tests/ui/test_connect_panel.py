@@ -7,10 +7,12 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QGuiApplication
 
+from booth.app.control_api import add_control_api
 from booth.app.gui import build_window
 from booth.app.options import Options
-from booth.app.root import add_rig, build_booth
+from booth.app.root import build_booth
 from booth.core.config import ProgramConfig, demo_config
+from booth.ops.metrics import MetricsSources
 from booth.ui.connect_panel import ConnectPanel, qr_image
 from tests.conftest import SolidSource
 
@@ -19,7 +21,9 @@ from tests.conftest import SolidSource
 def window(qtbot, tmp_path):
     config = type(demo_config())(drop=demo_config().drop, program=ProgramConfig(640, 360, 30))
     booth = build_booth(config, source=SolidSource((640, 360)))
-    add_rig(booth, Options(api_port=0, data_dir=tmp_path / "data"))
+    booth.api = add_control_api(booth.lifecycle, booth.problems, Options(api_port=0, data_dir=tmp_path / "data"),
+                                booth.controller, None, MetricsSources(drop=booth.controller.view),
+                                sources=booth.switcher)  # fmt: skip
     built = build_window(booth)
     qtbot.addWidget(built)
     booth.start()
