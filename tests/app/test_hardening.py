@@ -115,15 +115,15 @@ def test_offscreen_nobody_can_answer_the_resume_prompt_so_booth_asks_for_a_flag(
 
 def test_serve_without_a_flag_asks_too_and_resume_goes_on_with_the_same_stock(tmp_path):
     drop, data = _open_a_session(tmp_path)
-    asked = booth("serve", "--drop", str(drop), "--data-dir", str(data), "--shop-port", "0", timeout=30)
+    asked = booth("serve", "--drop", str(drop), "--data-dir", str(data), "--api-port", "0", timeout=30)
     assert asked.returncode == 2 and "--resume" in asked.stderr
     from booth.bench.store import ServeProcess, http_json
 
     serve = ServeProcess(data, drop)  # passes --resume
     serve.start()
     try:
-        status, state = http_json(serve.port, "GET", "/state")
-        assert status == 200 and state["skus"]["tee"]["left"] == 39
+        status, state = http_json(serve.port, "GET", "/state", token=serve.token)
+        assert status == 200 and state["drop"]["skus"]["tee"]["left"] == 39
     finally:
         assert serve.stop() == 0
 
@@ -193,7 +193,7 @@ def test_sigterm_while_the_resume_prompt_is_open_quits_at_once(tmp_path):
 def test_a_full_disk_at_restart_never_blocks_serving(tmp_path):
     """Real full disk: a small tmpfs (this test runs as root, like CI). Booth serves the resumed drop
     at once; a sale waits in memory instead of vanishing, and lands once space is back."""
-    from booth.bench.store import ServeProcess, http_json
+    from booth.bench.store import ServeProcess, http_json, post_sale
 
     mount = tmp_path / "small"
     mount.mkdir()
@@ -220,14 +220,19 @@ def test_a_full_disk_at_restart_never_blocks_serving(tmp_path):
         serve.start(timeout=10)  # the old code waited 10 s on the session row before serving
         try:
             assert serve.answered_ms is not None
-            status, state = http_json(port, "GET", "/state")
-            assert status == 200 and state["skus"]["tee"]["left"] == 40
-            status, body = http_json(port, "POST", "/sale", b'{"sku": "tee"}', timeout=30)
+            token = serve.token
+
+            def left() -> int:
+                return http_json(port, "GET", "/state", token=token)[1]["drop"]["skus"]["tee"]["left"]
+
+            assert left() == 40
+            status, body = post_sale(port, token, "on-a-full-disk", sku="tee", timeout=30)
             assert status == 504 and "may still be recorded" in body["error"]  # waiting, not lost, not counted
-            assert http_json(port, "GET", "/state")[1]["skus"]["tee"]["left"] == 40
+            assert left() == 40
             filler.unlink()  # space is back
-            wait_until(lambda: http_json(port, "GET", "/state")[1]["skus"]["tee"]["left"] == 39, 15,
-                       "the waiting sale to be saved once space was back")  # fmt: skip
+            wait_until(lambda: left() == 39, 15, "the waiting sale to be saved once space was back")
+            status, body = post_sale(port, token, "on-a-full-disk", sku="tee")  # the shop retries its 504
+            assert (status, body["left"]) == (200, 39) and left() == 39  # the first sale's answer, sold once
         finally:
             serve.stop()
     finally:
