@@ -34,8 +34,8 @@ from booth.core.config import demo_config, parse_size, with_overrides
 from booth.core.output import OutputConfig
 from booth.program_out.clean_feed import CleanFeed, CleanFeedSettings
 from booth.program_out.export import ExportQueue, ExportRequest, ExportSource, ExportStatus, JobState
-from booth.services.output import OutputService
 from booth.program_out.replay import Chunk, ReplayBuffer
+from booth.services.output import OutputService
 
 TARGETS = {"vertical_clip_s_p95": 10.0, "horizontal_clip_ms_p95": 1000.0, "program_fps_ratio": 0.98}
 CAPTION = "Only a few left — the timer is running!"
