@@ -4,7 +4,8 @@
 changed, the reader's own state) into a state the host understands, with a reason in plain
 words. `FailoverPolicy` decides what is on program: cut away from a failing primary at once,
 return only after it has been healthy for a dwell time, respect the host's lock, and show
-the slate only when nothing delivers pictures. Both are pure: time is passed in.
+the slate when nothing delivers pictures — or when the host forced a primary that has none (a
+frozen frame is never held on program under a lock). Both are pure: time is passed in.
 
 Telling a frozen feed from a still scene: a frozen feed repeats *identical* pictures (an app
 or encoder re-sending its last frame; a decoder's skip blocks), so consecutive frames differ
@@ -118,6 +119,15 @@ class FailoverPolicy:
     def set_lock(self, lock: Lock) -> None:
         self.lock = lock
 
+    def returning_in(self, now: float) -> float | None:
+        """Seconds until automation returns to the primary (the healthy dwell still running), or None
+        when no return is pending: for "back to the primary in 4 s" on the host's screen."""
+        if self.lock is not Lock.AUTO or self.on_program != SECONDARY or not self._primary_has_failed:
+            return None
+        if self._primary_live_since is None:
+            return None
+        return max(0.0, self.settings.dwell_s - (now - self._primary_live_since))
+
     def decide(self, primary: Verdict, secondary: Verdict | None, now: float) -> Switch | None:
         """Where the program should be now; a Switch when that differs from where it is."""
         if primary.state is SourceState.LIVE:
@@ -137,7 +147,12 @@ class FailoverPolicy:
     def _target(self, primary: Verdict, secondary: Verdict | None, now: float) -> tuple[str, str]:
         sec = secondary if self.has_secondary and secondary is not None else None
         if self.lock is Lock.PRIMARY:
-            return PRIMARY, "host forced the primary"
+            # Forced means "no other camera", not "freeze the picture": once the primary is past the
+            # stall (or freeze) threshold, or down, viewers get the slate with the overlay on it.
+            if primary.state is SourceState.LIVE:
+                return PRIMARY, "host forced the primary"
+            why = f"{primary.state.value}: {primary.reason}"
+            return SLATE, f"host forced the primary, which is {why}; showing the slate"
         if self.lock is Lock.SECONDARY and sec is not None:
             return SECONDARY, "host locked the secondary"
         current = self.on_program

@@ -56,6 +56,7 @@ class Switcher:
         self._verdicts: dict[str, Verdict] = {role: Verdict(SourceState.STARTING, "opening") for role in self._captures}
         self._on_program = PRIMARY
         self._wanted_lock: Lock | None = None
+        self._returning_at: float | None = None  # when automation goes back to the primary (dwell running)
         self._switch_listeners: list[Callable[[Switch], None]] = []
         self._cut_listeners: list[Callable[[ProgramCut], None]] = []
         self._decided: dict[str, Switch] = {}  # the last switch to each target, until its cut is seen
@@ -123,6 +124,13 @@ class Switcher:
         return result
 
     @property
+    def returning_in_s(self) -> float | None:
+        """Seconds until the program goes back to the primary (its healthy dwell is running), else None."""
+        with self._lock:
+            at = self._returning_at
+        return None if at is None else max(0.0, at - self._clock())
+
+    @property
     def problems(self) -> list[str]:
         found = [p for p in (self._worker.problem, *(c.problem for c in self._captures.values())) if p]
         return found
@@ -152,6 +160,8 @@ class Switcher:
             self._verdicts = verdicts
             switch = self._policy.decide(verdicts[PRIMARY], verdicts.get(SECONDARY), now)
             self._on_program = self._policy.on_program
+            left = self._policy.returning_in(now)
+            self._returning_at = None if left is None else now + left
             if switch is not None:
                 self.switch_count += 1
                 self.last_switch = switch

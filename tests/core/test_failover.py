@@ -168,10 +168,39 @@ def test_host_locks_override_automation():
     assert policy.decide(LIVE, LIVE, 0).to_source == SECONDARY
     assert policy.decide(LIVE, LIVE, 100) is None  # stays, however healthy the primary is
     policy.set_lock(Lock.PRIMARY)
-    forced = policy.decide(STALLED, LIVE, 101)
+    forced = policy.decide(LIVE, LIVE, 101)
     assert forced.to_source == PRIMARY and forced.reason == "host forced the primary"
     policy.set_lock(Lock.AUTO)
     assert policy.decide(STALLED, LIVE, 102).to_source == SECONDARY
+
+
+def test_a_forced_primary_without_pictures_shows_the_slate_never_a_frozen_frame():
+    policy = FailoverPolicy()
+    policy.set_lock(Lock.PRIMARY)
+    assert policy.decide(LIVE, LIVE, 0) is None
+    for broken in (STALLED, FROZEN, DOWN):
+        slate = policy.decide(broken, LIVE, 1)
+        assert slate is not None and slate.to_source == SLATE and not slate.automatic
+        assert slate.reason == f"host forced the primary, which is {broken.state.value}: {broken.reason}; " \
+                               "showing the slate"
+        back = policy.decide(LIVE, LIVE, 2)  # forced: no dwell, the primary goes back on at once
+        assert back is not None and back.to_source == PRIMARY
+
+
+def test_the_return_countdown_runs_only_while_the_dwell_does():
+    policy = FailoverPolicy(FailoverSettings(dwell_s=5))
+    policy.decide(LIVE, LIVE, 0.0)
+    assert policy.returning_in(0.0) is None  # on the primary: nothing to return to
+    policy.decide(DOWN, LIVE, 1.0)
+    assert policy.returning_in(1.0) is None  # on the secondary, the primary is not live
+    policy.decide(LIVE, LIVE, 2.0)
+    assert policy.returning_in(3.0) == 4.0
+    policy.set_lock(Lock.SECONDARY)
+    policy.decide(LIVE, LIVE, 3.5)
+    assert policy.returning_in(3.5) is None  # held on the secondary: no return pending
+    policy.set_lock(Lock.AUTO)
+    assert policy.decide(LIVE, LIVE, 7.0).to_source == PRIMARY
+    assert policy.returning_in(7.0) is None
 
 
 def test_reconnect_every_second_while_live_and_back_off_otherwise():
