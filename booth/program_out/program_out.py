@@ -24,7 +24,7 @@ from pathlib import Path
 
 from booth.core.config import ProgramConfig
 from booth.core.frames import FrameStamp, ProgramFrame
-from booth.core.health.system import DiskStatus, format_bytes
+from booth.core.health.system import MB, DiskStatus, format_bytes
 from booth.core.output import (
     IngestTarget,
     IngestUrlError,
@@ -47,7 +47,6 @@ from booth.runtime.feed import Feed
 
 log = logging.getLogger(__name__)
 
-MB = 1024 * 1024
 
 
 class ProgramOut:
@@ -244,7 +243,7 @@ class ProgramOut:
         disk = self._disk()
         if disk is None or disk.free_bytes is None or disk.free_bytes >= self.recording.min_free_mb * MB:
             return None
-        return f"Disk almost full ({disk.free_bytes / MB:.0f} MB free)"
+        return f"Disk almost full ({format_bytes(disk.free_bytes)} free)"
 
     def _ingest_switched(self, before: str, after: str, reason: str) -> None:
         self.mark(f"ingest {before} → {after}")

@@ -12,12 +12,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+from booth.core.health.system import format_bytes
 from booth.program_out.replay import Chunk
 from booth.runtime.worker import Worker
 
 log = logging.getLogger(__name__)
 
-MB = 1024 * 1024
+MB = 1024 * 1024  # memory bounds only; sizes shown to people use decimal units (format_bytes)
 
 
 class Recorder:
@@ -145,7 +146,7 @@ class Recorder:
                 file.close()
 
     def _describe(self, exc: OSError) -> str:
-        size = f"{self.bytes_written / MB:.0f} MB"
+        size = format_bytes(self.bytes_written)
         if exc.errno == errno.ENOSPC:
             return f"Disk full: recording stopped after {size}; the file so far is kept ({self.path})."
         return f"Recording stopped after {size}: {exc.strerror or exc}; the file so far is kept ({self.path})."

@@ -14,14 +14,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from booth.core.health.system import DiskStatus
+from booth.core.health.system import MB, DiskStatus
 from booth.core.recording import RecordingConfig
 from booth.runtime.worker import Worker, every
 
 log = logging.getLogger(__name__)
 
 CHECK_EVERY_S = 2.0
-MB = 1024 * 1024
 
 DiskUsage = Callable[[str], tuple[int, int, int]]  # (total, used, free) like shutil.disk_usage
 

@@ -1,8 +1,10 @@
 """Rig health widgets: the tech lead's panel and the host's one-line alert.
 
-Both are passive: the owner pulls `HealthMonitor.latest()` on a GUI timer (≤500 ms) and
-calls `set_snapshot`. Text refreshes on every call; the plots (last 10 minutes) redraw at
-most once a second of snapshot time. No timers, no threads in here.
+Both are passive: the owner pulls `HealthMonitor.latest()` on a GUI timer (≤500 ms). It calls
+`record` on every pull whether the panel is shown or not, so the history goes back to start-up
+(bounded: see `booth.core.health.history`), and `set_snapshot` while the panel is shown: texts
+refresh on every call, the plots redraw at most once a second of snapshot time. No timers, no
+threads in here.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ import html
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from booth.core.health.alerts import Alert, Severity
 from booth.core.health.history import HealthHistory
@@ -20,6 +23,7 @@ from booth.core.health.network import EndpointState, InterfaceKind
 from booth.core.health.power import PowerVerdict
 from booth.core.health.snapshot import HealthSnapshot
 from booth.core.health.system import format_bytes, format_duration
+from booth.ui.elided import ElidedLabel
 from booth.ui.theme import PALETTE
 
 SEVERITY_COLOURS = {
@@ -37,6 +41,9 @@ _VERDICT_SEVERITY = {
     PowerVerdict.UNKNOWN: Severity.WARN,
 }
 PLOT_STEP_S = 1.0
+# What the plots span: (label, seconds; None = everything kept since start-up).
+RANGES: tuple[tuple[str, float | None], ...] = (("last 10 min", 600.0), ("last hour", 3600.0),
+                                                 ("since start-up", None))
 
 
 def _light(severity: Severity) -> str:
@@ -47,16 +54,14 @@ def _esc(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-class HostAlertLine(QLabel):
-    """The worst alert in one large line, coloured by severity; "Rig OK" when there is none."""
+class HostAlertLine(ElidedLabel):
+    """The worst alert the host must act on, in one large line coloured by severity ("Rig OK" when
+    there is none). Info items and alerts whose cause is gone (clearing) stay in the tech lead's
+    view. One line whatever the sentence: a long one is cut with "…", whole in the tooltip."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("hostAlert")
-        self.setTextFormat(Qt.TextFormat.PlainText)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
-        self.setWordWrap(True)  # the whole sentence, number included, beats a clipped one
-        self.setMinimumHeight(44)
         self._severity: Severity | None = None
         self._show(None, 0)
 
@@ -65,15 +70,15 @@ class HostAlertLine(QLabel):
         return self._severity or Severity.OK
 
     def set_snapshot(self, snapshot: HealthSnapshot) -> None:
-        others = max(0, sum(1 for a in snapshot.alerts if a.severity >= Severity.WARN) - 1)
-        self._show(snapshot.worst, others)
+        pressing = snapshot.for_host
+        self._show(pressing[0] if pressing else None, max(0, len(pressing) - 1))
 
     def _show(self, alert: Alert | None, others: int) -> None:
         severity = alert.severity if alert else Severity.OK
         text = alert.message if alert else "Rig OK"
         if others:
             text += f"   (+{others} more)"
-        self.setText(text)
+        self.set_full_text(text)
         if severity is not self._severity:
             self._severity = severity
             bg, fg = SEVERITY_COLOURS[severity]
@@ -86,7 +91,7 @@ class HostAlertLine(QLabel):
 class HealthPanel(QWidget):
     """Every figure, with its status light, and the last 10 minutes plotted."""
 
-    def __init__(self, parent: QWidget | None = None, span_s: float = 600.0) -> None:
+    def __init__(self, parent: QWidget | None = None, span_s: float | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("healthPanel")
         self.setStyleSheet(
@@ -94,7 +99,7 @@ class HealthPanel(QWidget):
             f"QLabel {{ color: {PALETTE.text}; font-size: 17px; background: transparent; }}"
             f"QLabel[role='head'] {{ color: {PALETTE.muted}; font-size: 15px; font-weight: 700; }}"
         )
-        self.history = HealthHistory(span_s=span_s, step_s=PLOT_STEP_S)
+        self.history = HealthHistory() if span_s is None else HealthHistory(span_s=span_s)
         self._last_plot_at: float | None = None
         self.plot_redraws = 0
 
@@ -118,39 +123,68 @@ class HealthPanel(QWidget):
             self.rows[key] = value
         grid.setColumnStretch(1, 1)
 
+        self.range_box = QComboBox()
+        self.range_box.addItems([label for label, _ in RANGES])
+        self.range_box.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.range_box.currentIndexChanged.connect(lambda _i: self._redraw_plots())
+        self.range_box.setToolTip("How far back the plots go (the history is kept from start-up, up to "
+                                  f"{self.history.span_s / 3600:.0f} h)")
+        range_row = QHBoxLayout()
+        range_row.addWidget(QLabel("Plots:"))
+        range_row.addWidget(self.range_box)
+        range_row.addStretch(1)
+        self.covered_label = QLabel("")
+        range_row.addWidget(self.covered_label)
+
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setBackground(PALETTE.window)
         self.plots.setMinimumHeight(320)
-        self._curves: dict[str, pg.PlotDataItem] = {}
-        self._plot_power = self._add_plot("battery % · CPU %", (0, 100))
-        self._curves["battery_percent"] = self._plot_power.plot(pen=pg.mkPen(PALETTE.green, width=2), name="battery")
-        self._curves["cpu_percent"] = self._plot_power.plot(pen=pg.mkPen("#5dade2", width=1), name="cpu")
-        self._plot_rtt = self._add_plot("RTT ms", None)
-        self._plot_mic = self._add_plot("mic peak dBFS", (-90, 0))
-        self._curves["mic_peak_dbfs"] = self._plot_mic.plot(pen=pg.mkPen(PALETTE.amber, width=1))
-        self._plot_net = self._add_plot("upload Mbit/s", None)
-        self._curves["upload_mbps"] = self._plot_net.plot(pen=pg.mkPen("#af7ac5", width=1))
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self._plot_power = self._add_plot("Battery and CPU", "percent", "%", (0, 100))
+        self.curves["battery_percent"] = self._plot_power.plot(pen=pg.mkPen(PALETTE.green, width=2),
+                                                                name="battery %")
+        self.curves["cpu_percent"] = self._plot_power.plot(pen=pg.mkPen("#5dade2", width=1), name="CPU % (machine)")
+        self._plot_rtt = self._add_plot("Round trip to each endpoint", "RTT", "ms", None)
+        self._plot_mic = self._add_plot("Microphone", "peak", "dBFS", (-90, 0))
+        self.curves["mic_peak_dbfs"] = self._plot_mic.plot(pen=pg.mkPen(PALETTE.amber, width=1), name="peak dBFS")
+        self._plot_net = self._add_plot("Upload, all interfaces", "upload", "Mbit/s", None)
+        self.curves["upload_mbps"] = self._plot_net.plot(pen=pg.mkPen("#af7ac5", width=1), name="upload Mbit/s")
+        self.plot_items = {"power": self._plot_power, "rtt": self._plot_rtt, "mic": self._plot_mic,
+                           "upload": self._plot_net}
         self._rtt_pens = ["#f4d03f", "#48c9b0", "#eb984e", "#a569bd", "#5dade2"]
+        self._dirty = False
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 12, 12, 12)
         layout.addLayout(grid)
+        layout.addLayout(range_row)
         layout.addWidget(self.plots, 1)
 
-    def _add_plot(self, title: str, y_range: tuple[float, float] | None) -> pg.PlotItem:
+    def _add_plot(self, title: str, y_name: str, y_unit: str, y_range: tuple[float, float] | None) -> pg.PlotItem:
         plot = self.plots.addPlot(title=f'<span style="color:{PALETTE.muted}">{title}</span>')
-        plot.setXRange(-self.history.span_s, 0, padding=0)
+        axis_style = {"color": PALETTE.muted, "font-size": "11pt"}
+        plot.setLabel("left", f"{y_name} ({y_unit})", **axis_style)
+        plot.setLabel("bottom", "minutes before now", **axis_style)
         plot.showGrid(x=True, y=True, alpha=0.2)
         plot.setMenuEnabled(False)
         plot.setMouseEnabled(x=False, y=False)
         plot.hideButtons()
+        legend = plot.addLegend(offset=(8, 4), labelTextColor=PALETTE.text, labelTextSize="10pt")
+        legend.setBrush(pg.mkBrush(PALETTE.panel))
         if y_range is not None:
             plot.setYRange(*y_range, padding=0.02)
         self.plots.nextRow()
         return plot
 
     # ------------------------------------------------------------------ updates
+    def record(self, snapshot: HealthSnapshot) -> None:
+        """Keep the figures for the plots (called on every refresh, shown or not)."""
+        if self.history.add(snapshot):
+            self._dirty = True
+
     def set_snapshot(self, snapshot: HealthSnapshot) -> None:
+        """Record, and refresh what the panel shows (the owner calls this while it is shown)."""
+        self.record(snapshot)
         self.rows["power"].setText(self._power_text(snapshot))
         self.rows["system"].setText(self._system_text(snapshot))
         self.rows["disk"].setText(self._disk_text(snapshot))
@@ -158,28 +192,42 @@ class HealthPanel(QWidget):
         self.rows["endpoints"].setText(self._endpoints_text(snapshot))
         self.rows["mic"].setText(self._mic_text(snapshot))
         self.rows["alerts"].setText(self._alerts_text(snapshot))
-        self.history.add(snapshot)
         if self._last_plot_at is None or snapshot.taken_at - self._last_plot_at >= PLOT_STEP_S * 0.95:
             self._last_plot_at = snapshot.taken_at
             self._redraw_plots()
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._redraw_plots()  # what was recorded while hidden, at once
+
+    @property
+    def plot_span_s(self) -> float | None:
+        return RANGES[self.range_box.currentIndex()][1]
+
     def _redraw_plots(self) -> None:
         self.plot_redraws += 1
-        for key, curve in self._curves.items():
+        self._dirty = False
+        span = self.plot_span_s
+        for key, curve in self.curves.items():
             if key.startswith("rtt_ms."):
                 continue
-            xs, ys = self.history.series(key)
-            curve.setData(xs, ys, connect="finite")
+            xs, ys = self.history.series(key, span)
+            curve.setData([x / 60 for x in xs], ys, connect="finite")
         for key in self.history.figure_names():
             if not key.startswith("rtt_ms."):
                 continue
-            curve = self._curves.get(key)
+            curve = self.curves.get(key)
             if curve is None:
-                pen = self._rtt_pens[sum(k.startswith("rtt_ms.") for k in self._curves) % len(self._rtt_pens)]
-                curve = self._curves[key] = self._plot_rtt.plot(pen=pg.mkPen(pen, width=2),
-                                                               name=key.removeprefix("rtt_ms."))
-            xs, ys = self.history.series(key)
-            curve.setData(xs, ys, connect="finite")
+                pen = self._rtt_pens[sum(k.startswith("rtt_ms.") for k in self.curves) % len(self._rtt_pens)]
+                curve = self.curves[key] = self._plot_rtt.plot(pen=pg.mkPen(pen, width=2),
+                                                               name=f"{key.removeprefix('rtt_ms.')} ms")
+            xs, ys = self.history.series(key, span)
+            curve.setData([x / 60 for x in xs], ys, connect="finite")
+        shown = span if span is not None else max(60.0, self.history.covered_s)
+        for plot in self.plot_items.values():
+            plot.setXRange(-shown / 60, 0, padding=0)
+        covered = self.history.covered_s
+        self.covered_label.setText(f"{format_duration(covered)} of history kept" if covered else "")
 
     # ------------------------------------------------------------------ texts
     @staticmethod
@@ -285,4 +333,9 @@ class HealthPanel(QWidget):
     def _alerts_text(s: HealthSnapshot) -> str:
         if not s.alerts:
             return f"{_light(Severity.OK)} none"
-        return "<br>".join(f"{_light(a.severity)} {_esc(a.severity.label)}: {_esc(a.message)}" for a in s.alerts)
+        return "<br>".join(
+            f"{_light(a.severity)} {_esc(a.severity.label)}: {_esc(a.message)}"
+            + (" <i>(clearing)</i>" if a.clearing else "")
+            + (" <i>(info: not on the host's line)</i>" if a.severity is Severity.INFO else "")
+            for a in s.alerts
+        )

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from booth.core.health.system import format_bytes
 from booth.core.output import Moment, OutputState, OutputStatus
 from booth.ui.theme import PALETTE
 
@@ -36,10 +37,6 @@ _PILL = {
 def _duration(seconds: float) -> str:
     s = int(seconds)
     return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60:02d}:{s % 60:02d}"
-
-
-def _size(n: int) -> str:
-    return f"{n / 1024**3:.1f} GB" if n >= 1024**3 else f"{n / 1024**2:.0f} MB"
 
 
 class OutputPanel(QWidget):
@@ -139,9 +136,9 @@ class OutputPanel(QWidget):
         self.message_label.style().unpolish(self.message_label)
         self.message_label.style().polish(self.message_label)
         if status.recording_path and not status.recording_error:
-            free = f" · {_size(status.free_disk_bytes)} free" if status.free_disk_bytes is not None else ""
+            free = f" · {format_bytes(status.free_disk_bytes)} free" if status.free_disk_bytes is not None else ""
             left = f" (≈{status.disk_minutes_left / 60:.1f} h)" if status.disk_minutes_left is not None else ""
-            rec = f"● REC {Path(status.recording_path).name} · {_size(status.recording_bytes)}{free}{left}"
+            rec = f"● REC {Path(status.recording_path).name} · {format_bytes(status.recording_bytes)}{free}{left}"
         elif status.recording_error:
             rec = "○ not recording"
         else:

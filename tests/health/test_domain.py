@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 
@@ -229,3 +230,47 @@ def test_mic_rules():
     assert ev.alerts[0].severity is Severity.WARN and ev.alerts[0].message == "No microphone: 'RØDE' is not connected"
     ev = rules.evaluate(2.0, assess_power(None, None, None), mic=MicStatus(MicState.LOST, device="RØDE GO"))
     assert ev.alerts[0].severity is Severity.CRITICAL
+
+
+def test_the_cpu_alert_leaves_the_host_line_when_the_load_is_gone_and_clears_after_its_quiet_spell():
+    from booth.core.health.snapshot import empty_snapshot
+    from booth.core.health.system import SystemReading
+
+    clock = ManualClock()
+    rules = HealthRules()
+    mains = assess_power(None, None, None)
+
+    changes = []
+
+    def tick(cpu: float, seconds: float):
+        changes.clear()
+        for _ in range(int(seconds * 4)):  # the monitor evaluates 4 times a second
+            clock.advance(0.25)
+            ev = rules.evaluate(clock.monotonic(), mains, SystemReading(cpu, None, 40.0, 8 * 10**9))
+            changes.extend(ev.changes)
+        return ev
+
+    ev = tick(97.0, 6)
+    (alert,) = ev.alerts
+    assert alert.severity is Severity.CRITICAL and alert.message == "CPU 97 %: video may stutter"
+    host = dataclasses.replace(empty_snapshot(), alerts=ev.alerts)
+    assert host.for_host == ev.alerts
+    ev = tick(30.0, 3)  # the load dropped: smoothed below the exit threshold within ~2 s
+    (alert,) = ev.alerts
+    assert alert.clearing and alert.message.startswith("CPU back to 3")
+    assert "video may stutter" not in alert.message
+    assert dataclasses.replace(empty_snapshot(), alerts=ev.alerts).for_host == ()  # off the host's line at once
+    ev = tick(30.0, 5)
+    assert ev.alerts == ()  # and gone once it stayed calm for the quiet spell
+    assert [(c.previous, c.alert.severity) for c in changes] == [(Severity.CRITICAL, Severity.OK)]
+    ev = tick(97.0, 2)
+    assert ev.alerts[0].severity >= Severity.WARN and not ev.alerts[0].clearing  # a new load is a new alert
+
+
+def test_info_items_stay_off_the_host_line():
+    from booth.core.health.snapshot import empty_snapshot
+
+    rules = HealthRules()  # no microphone named: a missing one is only information
+    ev = rules.evaluate(1.0, assess_power(None, None, None), mic=MicStatus(MicState.NO_DEVICE, detail="no input"))
+    assert [a.severity for a in ev.alerts] == [Severity.INFO]
+    assert dataclasses.replace(empty_snapshot(), alerts=ev.alerts).for_host == ()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from booth.core.health.alerts import Severity
 from booth.ui.health_panel import HealthPanel, HostAlertLine
 
@@ -27,7 +29,7 @@ def test_panel_text_and_plot_refresh(qtbot, tmp_path):
     for i in range(20):  # 4 snapshots a second for 5 s
         panel.set_snapshot(make_snapshot(seq=i, t=1000 + i * 0.25, battery=62 - i * 0.01, rtt_s=0.048))
     assert panel.plot_redraws == 5  # plots redraw once per second of snapshot time
-    assert len(panel.history) == 5
+    assert len(panel.history) == 3  # one point per 2 s of snapshot time
     text = panel.findChild(type(panel.rows["power"]), "health_power").text()
     assert "GO" in text and "drop needs 15 min" in text
     endpoints = panel.rows["endpoints"].text()
@@ -38,3 +40,25 @@ def test_panel_text_and_plot_refresh(qtbot, tmp_path):
     panel.show()
     qtbot.waitExposed(panel)
     assert panel.grab().save(str(tmp_path / "health.png"))
+
+
+def test_history_is_kept_while_the_panel_is_hidden_and_the_plots_say_what_they_show(qtbot):
+    panel = HealthPanel()
+    qtbot.addWidget(panel)
+    panel.resize(1100, 900)
+    for i in range(120):  # a minute of snapshots while nobody looks at the panel
+        panel.record(make_snapshot(seq=i, t=1000 + i * 0.5, battery=62 - i * 0.05, rtt_s=0.048))
+    assert panel.plot_redraws == 0 and len(panel.history) == 30
+    panel.show()
+    qtbot.waitExposed(panel)
+    assert panel.plot_redraws == 1  # opening it draws what was kept, at once
+    xs, ys = panel.curves["battery_percent"].getData()
+    assert len(xs) == 30 and xs[0] == pytest.approx(-58 / 60) and xs[-1] == 0
+    assert ys[0] == pytest.approx(62) and ys[-1] == pytest.approx(62 - 116 * 0.05)
+    for plot in panel.plot_items.values():
+        assert plot.getAxis("bottom").labelText == "minutes before now"
+        assert plot.getAxis("left").labelText  # "percent (%)", "RTT (ms)", …
+        assert plot.legend is not None
+    legend = [label.text for _sample, label in panel.plot_items['power'].legend.items]
+    assert legend == ["battery %", "CPU % (machine)"]
+    assert "1 min of history kept" in panel.covered_label.text() or "58 s" in panel.covered_label.text()

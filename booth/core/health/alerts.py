@@ -30,6 +30,9 @@ class Alert:
     severity: Severity
     message: str  # one sentence with its number, for the host
     since: float  # monotonic time it entered this severity
+    # The cause is gone and the figure is waiting out its quiet spell before the alert clears:
+    # kept (so a hovering value never flaps), but no longer something the host must act on.
+    clearing: bool = False
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,11 @@ class Hysteresis:
             self._clearing_since = None
         return self.state
 
+    @property
+    def clearing(self) -> bool:
+        """Raised, but the value is back on the good side and the quiet spell is running."""
+        return self.state > Severity.OK and self._clearing_since is not None
+
     def reset(self) -> None:
         self.state = Severity.OK
         self._clearing_since = None
@@ -128,7 +136,7 @@ class AlertBook:
     def __init__(self) -> None:
         self._active: dict[str, Alert] = {}
 
-    def set(self, key: str, severity: Severity, message: str, now: float) -> AlertChange | None:
+    def set(self, key: str, severity: Severity, message: str, now: float, clearing: bool = False) -> AlertChange | None:
         old = self._active.get(key)
         if severity is Severity.OK:
             if old is None:
@@ -136,9 +144,9 @@ class AlertBook:
             del self._active[key]
             return AlertChange(Alert(key, Severity.OK, message or old.message, now), old.severity)
         if old is not None and old.severity is severity:
-            self._active[key] = Alert(key, severity, message, old.since)
+            self._active[key] = Alert(key, severity, message, old.since, clearing)
             return None
-        self._active[key] = Alert(key, severity, message, now)
+        self._active[key] = Alert(key, severity, message, now, clearing)
         return AlertChange(self._active[key], old.severity if old else Severity.OK)
 
     def clear_missing(self, keys: Collection[str], now: float) -> list[AlertChange]:

@@ -1,4 +1,9 @@
-"""The last minutes of a few figures, one point per second, for the tech lead's plots."""
+"""A few rig figures over time, for the tech lead's plots: kept from start-up, whoever is looking.
+
+One point per `step_s` (2 s) for `span_s` (4 h) at most: 7200 points of a dozen numbers, a few
+hundred kB. Each point is a tuple lined up with `names` (a name seen later — a new endpoint —
+is simply missing from older points), so a long history stays small.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,9 @@ import math
 from collections import deque
 
 from booth.core.health.snapshot import HealthSnapshot
+
+SPAN_S = 4 * 3600.0
+STEP_S = 2.0
 
 
 def figures(snapshot: HealthSnapshot) -> dict[str, float | None]:
@@ -30,17 +38,24 @@ def figures(snapshot: HealthSnapshot) -> dict[str, float | None]:
 
 
 class HealthHistory:
-    def __init__(self, span_s: float = 600.0, step_s: float = 1.0) -> None:
+    def __init__(self, span_s: float = SPAN_S, step_s: float = STEP_S) -> None:
         self.span_s = span_s
         self.step_s = step_s
-        self._points: deque[tuple[float, dict[str, float | None]]] = deque()
+        self._names: dict[str, int] = {}  # figure name → its place in every point's tuple
+        self._points: deque[tuple[float, tuple[float | None, ...]]] = deque()
 
     def add(self, snapshot: HealthSnapshot) -> bool:
         """Record the snapshot if a step has passed since the last point; True if recorded."""
         t = snapshot.taken_at
         if self._points and t - self._points[-1][0] < self.step_s * 0.95:
             return False
-        self._points.append((t, figures(snapshot)))
+        values = figures(snapshot)
+        for name in values:
+            self._names.setdefault(name, len(self._names))
+        row: list[float | None] = [None] * len(self._names)
+        for name, value in values.items():
+            row[self._names[name]] = value
+        self._points.append((t, tuple(row)))
         while self._points and t - self._points[0][0] > self.span_s:
             self._points.popleft()
         return True
@@ -48,20 +63,26 @@ class HealthHistory:
     def __len__(self) -> int:
         return len(self._points)
 
-    def figure_names(self) -> list[str]:
-        seen: dict[str, None] = {}
-        for _, values in self._points:
-            seen.update(dict.fromkeys(values))
-        return list(seen)
+    @property
+    def covered_s(self) -> float:
+        """Seconds from the oldest point kept to the newest."""
+        return self._points[-1][0] - self._points[0][0] if self._points else 0.0
 
-    def series(self, key: str) -> tuple[list[float], list[float]]:
-        """(seconds relative to the newest point, values) with NaN where there was no reading."""
-        if not self._points:
+    def figure_names(self) -> list[str]:
+        return list(self._names)
+
+    def series(self, key: str, last_s: float | None = None) -> tuple[list[float], list[float]]:
+        """(seconds relative to the newest point, values) with NaN where there was no reading;
+        only the last `last_s` seconds when given."""
+        index = self._names.get(key)
+        if not self._points or index is None:
             return [], []
         newest = self._points[-1][0]
         xs, ys = [], []
-        for t, values in self._points:
-            v = values.get(key)
+        for t, row in self._points:
+            if last_s is not None and newest - t > last_s:
+                continue
+            v = row[index] if index < len(row) else None
             xs.append(t - newest)
             ys.append(math.nan if v is None else float(v))
         return xs, ys

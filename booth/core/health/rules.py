@@ -6,8 +6,9 @@ current time; each figure keeps its own level between calls.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 from booth.core.health.alerts import Alert, AlertBook, AlertChange, Flag, Hysteresis, Levels, Severity
 from booth.core.health.meter import MicState, MicStatus
@@ -16,7 +17,11 @@ from booth.core.health.power import PowerStatus, PowerVerdict, power_sentence
 from booth.core.health.settings import Thresholds
 from booth.core.health.system import DiskStatus, SystemReading, format_bytes, format_duration
 
-_Put = Callable[[str, Severity, str], None]  # what the rule helpers report through
+
+class _Put(Protocol):
+    """What the rule helpers report through; `clearing`: the cause is gone, the quiet spell runs."""
+
+    def __call__(self, key: str, severity: Severity, message: str, clearing: bool = False) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -102,9 +107,9 @@ class HealthRules:
         changes: list[AlertChange] = []
         keys: set[str] = set()
 
-        def put(key: str, severity: Severity, message: str) -> None:
+        def put(key: str, severity: Severity, message: str, clearing: bool = False) -> None:
             keys.add(key)
-            change = self.book.set(key, severity, message, now)
+            change = self.book.set(key, severity, message, now, clearing)
             if change:
                 changes.append(change)
 
@@ -147,15 +152,27 @@ class HealthRules:
             prev = self._cpu_smoothed
             self._cpu_smoothed = s.cpu_percent if prev is None else prev + 0.3 * (s.cpu_percent - prev)
         level = self._cpu.update(self._cpu_smoothed, now)
-        put("cpu", level, f"CPU {self._cpu_smoothed or 0:.0f} %: video may stutter")  # the figure judged
+        cpu = self._cpu_smoothed or 0  # the figure judged
+        if self._cpu.clearing:  # the load is gone: say so, rather than "may stutter" at 30 %
+            put("cpu", level, f"CPU back to {cpu:.0f} %: the alert clears after {self._cpu.clear_after_s:g} s "
+                              f"below {self._exit_of(self._cpu):.0f} %", clearing=True)
+        else:
+            put("cpu", level, f"CPU {cpu:.0f} %: video may stutter")
         level = self._memory.update(s.memory_percent, now)
         free = format_bytes(s.memory_available_bytes) if s.memory_available_bytes is not None else "?"
-        put("memory", level, f"Memory {s.memory_percent or 0:.0f} % used: {free} free")
+        put("memory", level, f"Memory {s.memory_percent or 0:.0f} % used: {free} free", self._memory.clearing)
         hottest = s.hottest
         level = self._temp.update(hottest.celsius if hottest else None, now)
         if hottest:
             put("temperature", level, f"Temperature {hottest.celsius:.0f} °C ({hottest.sensor}): "
-                                      "keep the laptop out of the sun, give it air")
+                                      "keep the laptop out of the sun, give it air", self._temp.clearing)
+
+    @staticmethod
+    def _exit_of(tracker: Hysteresis) -> float:
+        """The threshold the figure must stay on the good side of for its current level to clear."""
+        levels = tracker.levels
+        exit_at = levels.critical_exit if tracker.state >= Severity.CRITICAL else levels.warn_exit
+        return exit_at if exit_at is not None else 0.0
 
     def _disk_rule(self, now: float, disk: DiskStatus | None, put: _Put) -> None:
         if disk is None:
@@ -167,7 +184,7 @@ class HealthRules:
         level = self._disk.update(None if left is None else left / 60.0, now)
         if left is not None and disk.free_bytes is not None:
             put("disk", level, f"Disk {format_bytes(disk.free_bytes)} free: about {format_duration(left)} "
-                               f"of recording at {disk.record_bitrate_bps / 1e6:.1f} Mbit/s")
+                               f"of recording at {disk.record_bitrate_bps / 1e6:.1f} Mbit/s", self._disk.clearing)
 
     # ------------------------------------------------------------------ network
     def _network(
@@ -214,11 +231,11 @@ class HealthRules:
             rtt_ms = e.srtt_s * 1000 if e.srtt_s is not None else None
             level = tr.rtt.update(rtt_ms, now)
             jitter = f" (jitter {e.jitter_s * 1000:.0f} ms)" if e.jitter_s is not None else ""
-            put(f"endpoint.{e.name}.rtt", level, f"{title} round trip {rtt_ms or 0:.0f} ms{jitter}")
+            put(f"endpoint.{e.name}.rtt", level, f"{title} round trip {rtt_ms or 0:.0f} ms{jitter}", tr.rtt.clearing)
             loss = e.loss_percent if e.probes >= 5 else None
             level = tr.loss.update(loss, now)
             put(f"endpoint.{e.name}.loss", level,
-                f"{title} loss {e.loss_percent or 0:.0f} % over the last {e.probes} probes")
+                f"{title} loss {e.loss_percent or 0:.0f} % over the last {e.probes} probes", tr.loss.clearing)
 
     # ------------------------------------------------------------------ microphone
     def _mic(self, now: float, mic: MicStatus | None, put: _Put) -> None:
@@ -238,8 +255,9 @@ class HealthRules:
         meter = mic.meter if mic.state is MicState.LIVE else None
         level = self._mic_clip.set(meter.clipping if meter else False, now)
         put("mic.clip", level, f"Microphone clipping: peak {meter.hold_dbfs if meter else 0:.1f} dBFS, "
-                               "turn the gain down")
+                               "turn the gain down", self._mic_clip.clearing)
         silent = meter is not None and meter.silent_s >= self.thresholds.silence_seconds
         level = self._mic_silent.set(silent, now)
         put("mic.silence", level,
-            f"Microphone silent for {meter.silent_s if meter else 0:.0f} s: dead mic or muted?")
+            f"Microphone silent for {meter.silent_s if meter else 0:.0f} s: dead mic or muted?",
+            self._mic_silent.clearing)

@@ -30,6 +30,12 @@ class HealthSnapshot:
         return self.alerts[0] if self.alerts else None
 
     @property
+    def for_host(self) -> tuple[Alert, ...]:
+        """What the host's alert line may show, worst first: warn or worse, and not already clearing.
+        Info items need no action, so they stay in the tech lead's view."""
+        return tuple(a for a in self.alerts if a.severity >= Severity.WARN and not a.clearing)
+
+    @property
     def severity(self) -> Severity:
         return self.alerts[0].severity if self.alerts else Severity.OK
 

@@ -1,4 +1,9 @@
-"""System figures: CPU, memory, temperatures, disk and recording time left."""
+"""System figures: CPU, memory, temperatures, disk and recording time left.
+
+One unit convention for sizes everywhere Booth shows or reads one: decimal (SI) units, as file
+managers and disk makers count — 1 kB = 1000 bytes, 1 MB = 10^6, 1 GB = 10^9. `format_bytes`
+writes them, and `MB` turns a configured "…_mb" figure into bytes.
+"""
 
 from __future__ import annotations
 
@@ -48,8 +53,12 @@ def recording_seconds_left(free_bytes: int | None, bitrate_bps: float) -> float 
     return free_bytes * 8 / bitrate_bps
 
 
+MB = 1_000_000
+
+
 def format_bytes(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
+    """'512 B', '3.2 kB', '812.4 MB', '41.3 GB' (decimal units, see above)."""
+    for unit in ("B", "kB", "MB", "GB"):
         if abs(n) < 1000:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1000.0
