@@ -37,7 +37,7 @@ class SessionRecords:
     def alert(self, change: AlertChange) -> None:
         if change.alert.severity is not Severity.OK:
             self._log.record(kinds.ALERT, {
-                "level": change.alert.severity.value, "code": change.alert.key, "message": change.alert.message,
+                "level": change.alert.severity.label, "code": change.alert.key, "message": change.alert.message,
             })  # fmt: skip
 
     def health_sample(self, snapshot: HealthSnapshot) -> None:

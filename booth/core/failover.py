@@ -104,7 +104,7 @@ class Switch:
     from_source: str
     to_source: str
     reason: str  # a sentence for the host and the log
-    automatic: bool = True  # False when the host's lock made the cut
+    automatic: bool = True  # False when the host's lock change made the cut (a host action, not a failover)
 
 
 @dataclass
@@ -115,8 +115,10 @@ class FailoverPolicy:
     lock: Lock = Lock.AUTO
     _primary_live_since: float | None = None
     _primary_has_failed: bool = False  # the dwell guards against a flapping primary, not a slow start
+    _lock_changed: bool = False  # the next decision answers the host's lock change
 
     def set_lock(self, lock: Lock) -> None:
+        self._lock_changed = self._lock_changed or lock is not self.lock
         self.lock = lock
 
     def returning_in(self, now: float) -> float | None:
@@ -138,9 +140,12 @@ class FailoverPolicy:
                 self._primary_has_failed = True
             self._primary_live_since = None
         target, reason = self._target(primary, secondary, now)
+        by_host, self._lock_changed = self._lock_changed, False
         if target == self.on_program:
             return None
-        switch = Switch(now, self.on_program, target, reason, automatic=self.lock is Lock.AUTO)
+        # A cut the lock change made is the host's; one a failure made under a lock (a forced primary
+        # going to the slate) is automatic, like any failover.
+        switch = Switch(now, self.on_program, target, reason, automatic=not by_host)
         self.on_program = target
         return switch
 

