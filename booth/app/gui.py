@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 HEADLESS_PLATFORMS = ("offscreen", "minimal", "vnc-nodisplay")
 
 NO_ANSWER = """\
-booth: the {kind} "{title}" ({events} events) was not closed, and nobody can answer the resume
+booth: the {kind} "{title}" ({sales} sales so far) was not closed, and nobody can answer the resume
 prompt on this screen ({platform}). Start Booth again with one of:
   --resume        go on with the same stock and deadline
   --new-session   close it and begin a new session
@@ -183,7 +183,7 @@ def _run_without_drop(app: object, options: Options, problems: list[str], signal
         app.quit()  # type: ignore[attr-defined]
 
     window.config_ready.connect(loaded)
-    window.showMaximized()
+    window.show_on_screen()
     if signals.requested:
         return 0
     app.exec()  # type: ignore[attr-defined]
@@ -201,7 +201,7 @@ def _run_drop(app: object, options: Options, config: BoothConfig, problems: list
     if info is not None and not options.resume:
         platform = app.platformName()  # type: ignore[attr-defined]
         if platform in HEADLESS_PLATFORMS:
-            sys.stderr.write(NO_ANSWER.format(kind=info.kind, title=info.title, events=info.events,
+            sys.stderr.write(NO_ANSWER.format(kind=info.kind, title=info.title, sales=info.sales,
                                               platform=platform))  # fmt: skip
             return 2
         log.info("asking the host whether to resume the unfinished %s '%s'", info.kind, info.title)
@@ -216,10 +216,12 @@ def _run_drop(app: object, options: Options, config: BoothConfig, problems: list
         log.error("session log: %s", exc)
     booth = build_booth(config, session=session)
     booth.problems.extend(problems)
-    if session is not None:
-        booth.problems.extend(session.messages)
+    if session is not None:  # a resumed drop is good news, not a standing problem
+        booth.problems.extend(m for m in session.messages if m not in session.good_news)
     add_rig(booth, options)
-    window = build_window(booth)
+    from PySide6.QtCore import QSettings
+
+    window = build_window(booth, settings=QSettings())  # window places, in the user's config folder
 
     def shut_down() -> None:
         window.stop_refreshing()
@@ -242,9 +244,12 @@ def _run_drop(app: object, options: Options, config: BoothConfig, problems: list
     return int(app.exec())  # type: ignore[attr-defined]
 
 
-def build_window(booth: Booth, on_viewers: Callable[[int], None] | None = None):  # type: ignore[no-untyped-def]
-    """The host's window over `booth` (-> MainWindow, imported lazily: Qt widgets load only here)."""
-    from booth.ui.main_window import MainWindow
+def build_window(  # type: ignore[no-untyped-def]
+    booth: Booth, on_viewers: Callable[[int], None] | None = None, settings: object | None = None
+):
+    """The host's window over `booth` (-> MainWindow, imported lazily: Qt widgets load only here).
+    `settings`: a QSettings where window places are remembered (None: nowhere, as in tests)."""
+    from booth.ui.main_window import GOOD_NEWS_MS, MainWindow
 
     records = booth.records
     if on_viewers is None and records is not None:
@@ -265,12 +270,16 @@ def build_window(booth: Booth, on_viewers: Callable[[int], None] | None = None):
         output=OutputDesk(booth) if booth.output is not None else None,
         title=f"Booth — {booth.config.drop.title}",
         connect=connect,
+        mic=booth.mic.status if booth.mic is not None else None,
+        settings=settings,
     )
     booth.controller.on_applied(window.drop_events.applied)
     booth.controller.on_refused(window.drop_events.refused)
     booth.switcher.on_switch(window.drop_events.switched)
     if booth.session is not None:
         booth.session.log.add_warning_listener(window.drop_events.warn)  # writer-thread warnings onto the GUI
+        for news in booth.session.good_news:  # "Resumed the drop …": good news, in green, for a while
+            window.show_message(news, "ok", GOOD_NEWS_MS)
     return window
 
 

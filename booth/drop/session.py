@@ -47,6 +47,11 @@ class DropSession:
         return self.opened.messages
 
     @property
+    def good_news(self) -> list[str]:
+        """Those of `messages` that report a success (a resumed drop), not a problem."""
+        return self.opened.good_news
+
+    @property
     def session_id(self) -> int:
         return self.opened.session_id
 

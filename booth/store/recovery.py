@@ -45,6 +45,7 @@ class OpenSessionInfo:
     started_wall: float
     events: int
     last_wall: float | None
+    sales: int = 0  # sales not undone: what the host remembers selling
 
 
 @dataclass
@@ -61,6 +62,7 @@ class OpenedSession:
     # The control API's other answered calls (clip, lock, …), each with its key: a retry after the
     # restart gets the same answer. Drop events carry their own keys (`DropEvent.request`).
     recovered_calls: list[RecoveredCall] = field(default_factory=list)
+    good_news: list[str] = field(default_factory=list)  # those of `messages` that report a success (a resume)
 
 
 @dataclass(frozen=True)
@@ -193,12 +195,14 @@ def _open_session(
     if found is not None and resume:
         return _resume(session_log, path, found, config, messages, wall)
     session_id = session_log.next_session_id()
+    news: list[str] = []
     if found is not None:
         session_log.submit(lambda db: _close_abandoned(db, found))
-        messages.append(f"The unfinished drop '{found.title}' (session {found.id}) was closed without resuming.")
+        news.append(f"The unfinished drop '{found.title}' (session {found.id}) was closed without resuming.")
+        messages.extend(news)
     session_log.begin_session(config.drop.title, kind, config_snapshot(config), session_id)
     log.info("session %d begun: %s (%s)", session_id, config.drop.title, kind)
-    return OpenedSession(session_log, session_id, config.drop, [], False, path, messages)
+    return OpenedSession(session_log, session_id, config.drop, [], False, path, messages, news)
 
 
 def _resume(
@@ -245,10 +249,10 @@ def _resume(
     down_s = max(0.0, now - (found.last_wall or found.started_wall))
     crashed = last_kind != kinds.SHUTDOWN
     what = "recovered after crash" if crashed else "resumed after restart"
-    sales = sum(1 for e in events if e.kind == "sale")
+    sales = sum(1 for e in events if e.kind == "sale") - sum(1 for e in events if e.kind == "undo")
     message = (
-        f"Resumed the drop '{spec.title}' (session {found.id}) {'after a crash' if crashed else 'after a restart'}: "
-        f"{len(events)} drop events replayed ({sales} sales), Booth was down for {down_s:.0f} s."
+        f"Resumed the drop '{spec.title}' {'after a crash' if crashed else 'after a restart'}: "
+        f"{_count(sales, 'sale')} replayed, same stock and deadline (Booth was down for {down_s:.0f} s)."
     )
     if unreadable:
         message += f" {unreadable} unreadable events were skipped."
@@ -260,9 +264,13 @@ def _resume(
         {"what": what, "message": message, "down_s": round(down_s, 3), "events_replayed": len(events)},
         wall=now,
     )
-    log.warning("%s", message)
+    log.warning("session %d: %s", found.id, message)
     messages.append(message)
-    return OpenedSession(session_log, found.id, spec, events, True, path, messages, calls)
+    return OpenedSession(session_log, found.id, spec, events, True, path, messages, calls, good_news=[message])
+
+
+def _count(n: int, noun: str) -> str:
+    return f"1 {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _find_open(db: Database) -> OpenSessionInfo | None:
@@ -271,10 +279,11 @@ def _find_open(db: Database) -> OpenSessionInfo | None:
     ).fetchone()
     if row is None:
         return None
-    count, last_wall = db.execute(
-        "SELECT COUNT(*), MAX(wall) FROM events WHERE session_id = ?", (row[0],)
+    count, last_wall, sales, undos = db.execute(
+        "SELECT COUNT(*), MAX(wall), TOTAL(kind = 'sale'), TOTAL(kind = 'undo') FROM events WHERE session_id = ?",
+        (row[0],),
     ).fetchone()
-    return OpenSessionInfo(int(row[0]), row[1], row[2], float(row[3]), int(count), last_wall)
+    return OpenSessionInfo(int(row[0]), row[1], row[2], float(row[3]), int(count), last_wall, int(sales - undos))
 
 
 def _close_abandoned(db: Database, found: OpenSessionInfo) -> None:

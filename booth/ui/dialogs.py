@@ -25,93 +25,103 @@ from booth.ui.keymap import keymap_rows
 
 
 class ConfirmDialog(QDialog):
-    def __init__(self, question: str, confirm_text: str, parent: QWidget | None = None) -> None:
+    """A destructive action (end the offer, quit while live): Cancel — or Stay — is the default, so a
+    stray Enter never does it."""
+
+    def __init__(
+        self, question: str, confirm_text: str, parent: QWidget | None = None, cancel_text: str = "Cancel"
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Booth")
         self.setModal(True)
         layout = QVBoxLayout(self)
-        label = QLabel(question)
-        label.setWordWrap(True)
-        label.setStyleSheet("font-size: 26px;")
-        layout.addWidget(label)
+        self.question = QLabel(question)
+        self.question.setWordWrap(True)
+        self.question.setStyleSheet("font-size: 26px;")
+        layout.addWidget(self.question)
         buttons = QHBoxLayout()
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton(cancel_text)
         self.confirm_button = QPushButton(confirm_text)
         self.confirm_button.setObjectName("confirm")
+        self.confirm_button.setAutoDefault(False)
         self.cancel_button.clicked.connect(self.reject)
         self.confirm_button.clicked.connect(self.accept)
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.confirm_button)
         layout.addLayout(buttons)
         self.cancel_button.setDefault(True)  # Enter must not end an offer by accident
+        self.setMinimumWidth(560)
 
 
-class AdjustStockDialog(QDialog):
-    """Pick the new count; the confirm button says exactly what will happen."""
+class NumberDialog(QDialog):
+    """Type a number, press Enter: the number is applied (the confirm button is the default and says
+    what will happen). Escape or Cancel drops it — and the window says so."""
 
-    def __init__(self, product: str, current: int, parent: QWidget | None = None) -> None:
+    def __init__(self, title: str, prompt: str, value: int, maximum: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Adjust stock")
+        self.setWindowTitle(title)
         self.setModal(True)
-        self.current = current
         layout = QVBoxLayout(self)
-        title = QLabel(f"{product}: {current} left now.\nSet the stock to:")
-        title.setStyleSheet("font-size: 24px;")
-        layout.addWidget(title)
+        self.prompt = QLabel(prompt)
+        self.prompt.setStyleSheet("font-size: 24px;")
+        layout.addWidget(self.prompt)
         self.spin = QSpinBox()
-        self.spin.setRange(0, 100_000)
-        self.spin.setValue(current)
+        self.spin.setRange(0, maximum)
+        self.spin.setValue(value)
         self.spin.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.spin.setButtonSymbols(QSpinBox.ButtonSymbols.NoButtons)
         layout.addWidget(self.spin)
         buttons = QHBoxLayout()
         self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setAutoDefault(False)
         self.confirm_button = QPushButton()
         self.cancel_button.clicked.connect(self.reject)
         self.confirm_button.clicked.connect(self.accept)
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.confirm_button)
         layout.addLayout(buttons)
+        self.confirm_button.setDefault(True)  # Enter applies what was typed
+        self.setMinimumWidth(480)
         self.spin.valueChanged.connect(self._on_spin_value_changed)
-        self._on_spin_value_changed(current)
+        self._on_spin_value_changed(value)
 
     @property
     def value(self) -> int:
+        self.spin.interpretText()  # what is in the box, even if the spin box has not taken it yet
         return self.spin.value()
 
+    def confirm_text(self, value: int) -> str:
+        return "OK"
+
     def _on_spin_value_changed(self, value: int) -> None:
-        self.confirm_button.setText(f"Set stock to {value}")
-        self.confirm_button.setEnabled(value != self.current)
+        self.confirm_button.setText(self.confirm_text(value))
+
+    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        super().showEvent(event)
+        self.spin.setFocus()
+        self.spin.selectAll()  # typing replaces the number instead of adding digits to it
 
 
-class ViewerCountDialog(QDialog):
+class AdjustStockDialog(NumberDialog):
+    """Pick the new count; the confirm button says exactly what will happen."""
+
+    def __init__(self, product: str, current: int, parent: QWidget | None = None) -> None:
+        self.current = current
+        super().__init__("Adjust stock", f"{product}: {current} left now.\nSet the stock to:", current, 100_000,
+                         parent)  # fmt: skip
+
+    def confirm_text(self, value: int) -> str:
+        return f"Set stock to {value}"
+
+
+class ViewerCountDialog(NumberDialog):
     """How many people are watching now (from the platform's dashboard): feeds the decision rate."""
 
     def __init__(self, last: int, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Viewers")
-        self.setModal(True)
-        layout = QVBoxLayout(self)
-        title = QLabel("Viewers watching now:")
-        title.setStyleSheet("font-size: 24px;")
-        layout.addWidget(title)
-        self.spin = QSpinBox()
-        self.spin.setRange(0, 10_000_000)
-        self.spin.setValue(last)
-        self.spin.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(self.spin)
-        buttons = QHBoxLayout()
-        self.cancel_button = QPushButton("Cancel")
-        self.confirm_button = QPushButton("Record")
-        self.cancel_button.clicked.connect(self.reject)
-        self.confirm_button.clicked.connect(self.accept)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.confirm_button)
-        layout.addLayout(buttons)
-        self.spin.selectAll()
+        super().__init__("Viewers", "Viewers watching now:", last, 10_000_000, parent)
 
-    @property
-    def value(self) -> int:
-        return self.spin.value()
+    def confirm_text(self, value: int) -> str:
+        return f"Record {value}"
 
 
 class KeyMapDialog(QDialog):
@@ -147,7 +157,8 @@ def ask_resume(info: OpenSessionInfo, quit_requested: Callable[[], bool] = lambd
     box = QMessageBox()
     box.setWindowTitle("Booth")
     box.setIcon(QMessageBox.Icon.Question)
-    box.setText(f"The {info.kind} \u201c{info.title}\u201d (started {started}, {info.events} events) was not closed.")
+    sales = "1 sale" if info.sales == 1 else f"{info.sales} sales"
+    box.setText(f"The {info.kind} \u201c{info.title}\u201d (started {started}, {sales} so far) was not closed.")
     box.setInformativeText("Resume it with the same stock and deadline, or start a new session?")
     resume = box.addButton("Resume", QMessageBox.ButtonRole.AcceptRole)
     box.addButton("Start new", QMessageBox.ButtonRole.RejectRole)

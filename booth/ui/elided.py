@@ -21,6 +21,7 @@ class ElidedLabel(QLabel):
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self._min_chars = min_chars
         self._full = ""
+        self._detail = ""  # a tooltip of its own (else the full text, when cut)
         self.set_full_text(text)
 
     def text(self) -> str:
@@ -29,6 +30,11 @@ class ElidedLabel(QLabel):
 
     def setText(self, text: str) -> None:
         self.set_full_text(text)
+
+    def set_detail(self, text: str) -> None:
+        """The tooltip, whether or not the text is cut (e.g. the figures behind a state)."""
+        self._detail = text
+        self.setToolTip(text or (self._full if self.elided else ""))
 
     def shown_text(self) -> str:
         return super().text()
@@ -67,4 +73,4 @@ class ElidedLabel(QLabel):
             shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, room)
         if shown != super().text():
             super().setText(shown)
-        self.setToolTip(self._full if shown != self._full else "")
+        self.setToolTip(self._detail or (self._full if shown != self._full else ""))

@@ -139,6 +139,7 @@ class HealthPanel(QWidget):
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setBackground(PALETTE.window)
         self.plots.setMinimumHeight(320)
+        self._plots_added = 0
         self.curves: dict[str, pg.PlotDataItem] = {}
         self._plot_power = self._add_plot("Battery and CPU", "percent", "%", (0, 100))
         self.curves["battery_percent"] = self._plot_power.plot(pen=pg.mkPen(PALETTE.green, width=2),
@@ -165,15 +166,19 @@ class HealthPanel(QWidget):
         axis_style = {"color": PALETTE.muted, "font-size": "11pt"}
         plot.setLabel("left", f"{y_name} ({y_unit})", **axis_style)
         plot.setLabel("bottom", "minutes before now", **axis_style)
+        for side in ("left", "bottom"):
+            plot.getAxis(side).enableAutoSIPrefix(False)  # the unit is in the label: no "(x0.001)"
         plot.showGrid(x=True, y=True, alpha=0.2)
         plot.setMenuEnabled(False)
         plot.setMouseEnabled(x=False, y=False)
         plot.hideButtons()
-        legend = plot.addLegend(offset=(8, 4), labelTextColor=PALETTE.text, labelTextSize="10pt")
+        legend = plot.addLegend(offset=(6, 2), labelTextColor=PALETTE.text, labelTextSize="9pt", verSpacing=-6)
         legend.setBrush(pg.mkBrush(PALETTE.panel))
         if y_range is not None:
             plot.setYRange(*y_range, padding=0.02)
-        self.plots.nextRow()
+        self._plots_added += 1
+        if self._plots_added % 2 == 0:  # two plots a row: each gets room for its axes and legend
+            self.plots.nextRow()
         return plot
 
     # ------------------------------------------------------------------ updates

@@ -24,11 +24,23 @@ BINDINGS: tuple[Binding, ...] = (
     *(Binding(f"feature_{n}", (str(n),), f"Feature product {n}") for n in range(1, 10)),
     Binding("cycle_lock", ("L",), "Sources: automatic → stay on secondary → force primary"),
     Binding("reconnect", ("F5",), "Reconnect every source that is not live now"),
-    Binding("toggle_health", ("H",), "Show / hide the rig health panel"),
+    Binding("toggle_health", ("H",), "Show / hide the tech lead's window (rig health, output, sources, messages)"),
     Binding("show_keys", ("F1", "?", "K"), "Show this key map"),
     Binding("toggle_fullscreen", ("F11",), "Full screen on / off"),
     Binding("quit", ("Ctrl+Q",), "Quit Booth"),
 )
+
+
+# How a key is written on its button (the keymap's own names are Qt's).
+_SHOWN = {"Return": "Enter", "Backspace": "Backspace", "Space": "Space"}
+
+
+def key_hint(action: str) -> str:
+    """The key shown on the button for `action`: 'Space', 'T', 'F5', '1'."""
+    for binding in BINDINGS:
+        if binding.action == action:
+            return _SHOWN.get(binding.keys[0], binding.keys[0])
+    raise KeyError(f"no key is bound to {action!r}")
 
 
 def keymap_rows() -> list[tuple[str, str]]:

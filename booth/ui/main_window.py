@@ -1,4 +1,13 @@
-"""The host's window: the program as it goes out, big buttons, one message line, one status line."""
+"""The host's window: the program as it goes out, big buttons that show their keys, the state of
+the offer, the output, the sources and the microphone at a glance, one alert line, one message line.
+
+Layout rules (so it fits a 1280×720 laptop under a window manager, and a 1920×1080 one):
+- nothing in the host's window can widen it: every text that can be long is one line, cut with
+  "…", whole in its tooltip and in the tech lead's window (H), which is a window of its own;
+- the preview keeps at least 60 % of the width (the button column is a quarter, 330–440 px);
+- below `MIN_SIZE` the picture and buttons scroll instead of being cut, and the message line
+  says so; the alert and message lines stay in view whatever the size.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +15,20 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Protocol
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QPoint, QRect, QSettings, QSize, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
-    QDockWidget,
     QGridLayout,
     QHBoxLayout,
-    QLabel,
     QMainWindow,
-    QPushButton,
+    QScrollArea,
     QSizePolicy,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from booth.core.drop import Phase, Refusal, StockLevel
+from booth.core.drop import DropView, Phase, Refusal, StockLevel
 from booth.core.events import (
     DropEvent,
     OfferEnded,
@@ -34,8 +40,9 @@ from booth.core.events import (
 )
 from booth.core.failover import Lock, Switch
 from booth.core.frames import FrameStamp, ProgramFrame
+from booth.core.health.meter import MicStatus
 from booth.core.health.snapshot import HealthSnapshot
-from booth.core.output import Moment, OutputStatus
+from booth.core.output import Moment, OutputState, OutputStatus
 from booth.core.overlay import format_clock
 from booth.core.source_state import SourceState, SourceStatus
 from booth.drop.controller import DropController
@@ -43,19 +50,36 @@ from booth.program_out.clips import ClipResult
 from booth.runtime.feed import Feed
 from booth.ui.bridge import DropEvents
 from booth.ui.dialogs import AdjustStockDialog, ConfirmDialog, KeyMapDialog, ViewerCountDialog
+from booth.ui.elided import ElidedLabel
 from booth.ui.health_panel import HealthPanel, HostAlertLine
+from booth.ui.key_button import KeyButton
 from booth.ui.keymap import BINDINGS
+from booth.ui.mic_meter import MicMeter
 from booth.ui.output_panel import OutputPanel
 from booth.ui.program_view import ProgramView
-from booth.ui.source_panel import SourcePanel
+from booth.ui.source_panel import LockBar, SourceDetails, SourceStrip
+from booth.ui.state_pills import Pill, offer_look, output_look, recording_look
+from booth.ui.tech_lead import MessageLog, TechLeadWindow
 from booth.ui.theme import PALETTE
+from booth.ui.window_place import save_geometry, show_where_it_was
 from booth.video.compositor import CompositorStats
 
 EXTEND_SECONDS = 30
 DISPLAY_MS = 15  # the preview pulls the newest program frame at about the screen's rate
 STATUS_REFRESH_MS = 250
+METER_MS = 50
 MESSAGE_MS = 5000
-READY_HINT = "Ready. Space sells one · F1 shows the keys."
+GOOD_NEWS_MS = 15000
+MIN_SIZE = QSize(1100, 600)  # the smallest host window everything fits in (1280×720 under a window manager)
+SIDE_SHARE = 0.25  # the button column's share of the width, within SIDE_WIDTH
+SIDE_WIDTH = (330, 440)
+GEOMETRY_KEY = "host/geometry"
+HINTS = {
+    Phase.READY: "Ready. T starts the offer · F1 shows the keys.",
+    Phase.LIVE: "Live. Space sells one · F1 shows the keys.",
+    Phase.LAST_CALL: "Last call. Space sells one · E adds 30 s.",
+    Phase.ENDED: "The offer has ended: sales are closed. E extends and reopens it.",
+}
 
 _LEVEL_COLOURS = {
     StockLevel.PLENTY: PALETTE.text,
@@ -80,6 +104,8 @@ class SourceControl(Protocol):
     def on_program(self) -> str: ...
     @property
     def lock(self) -> Lock: ...
+    @property
+    def returning_in_s(self) -> float | None: ...
     def set_lock(self, lock: Lock) -> None: ...
     def reconnect_now(self) -> None: ...
     def statuses(self) -> list[SourceStatus]: ...
@@ -92,6 +118,7 @@ class OutputControl(Protocol):
     def clip(self, seconds: float | None = None) -> Future[ClipResult]: ...
     def moments(self) -> tuple[Moment, ...]: ...
     def export_moment(self, index: int) -> Future[ClipResult]: ...
+
 
 
 class MainWindow(QMainWindow):
@@ -107,6 +134,8 @@ class MainWindow(QMainWindow):
         output: OutputControl | None = None,
         title: str = "Booth",
         connect: QWidget | None = None,
+        mic: Callable[[], MicStatus] | None = None,
+        settings: QSettings | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle(title)
@@ -118,85 +147,138 @@ class MainWindow(QMainWindow):
         self._health = health
         self._on_viewers = on_viewers
         self._output = output
+        self._mic = mic
+        self._settings = settings
         self._viewers = 0
         self._dialog: QDialog | None = None
+        self._quit_confirmed = False
+        self._too_small = ""
+        roles = [s.role for s in sources.statuses()]
 
-        self.view = ProgramView()
-        self.message = QLabel("")
-        self.message.setObjectName("message")
-        self.message.setWordWrap(True)
-        self.status = QLabel("")
-        self.status.setObjectName("status")
-        self.status.setTextFormat(Qt.TextFormat.RichText)
-        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.source_panel = SourcePanel([s.role for s in sources.statuses()])
-        self.source_panel.lock_requested.connect(self._on_source_panel_lock_requested)
-        self.source_panel.reconnect_requested.connect(self.reconnect)
-        self.alert_line = HostAlertLine()
+        # -- the tech lead's window (its own window: it never takes room from the host's) --------
         self.health_panel = HealthPanel()
         self.output_panel = OutputPanel()
         self.output_panel.clip_requested.connect(self.clip)
         self.output_panel.export_requested.connect(self._on_output_panel_export_requested)
-        self.tech_tabs = QTabWidget()
-        self.tech_tabs.addTab(self.health_panel, "Rig health")
-        self.tech_tabs.addTab(self.output_panel, "Output")
+        self.source_details = SourceDetails()
+        self.message_log = MessageLog()
+        self.tech = TechLeadWindow(self, settings, cover=self.preview_area)
+        self.tech.add_tab(self.health_panel, "Rig health")
+        self.tech.add_tab(self.output_panel, "Output")
+        self.tech.add_tab(self.source_details, "Sources")
+        self.tech.add_tab(self.message_log, "Messages")
         if connect is not None:  # phones, buttons and OBS: booth.ui.connect_panel
-            self.tech_tabs.addTab(connect, "Connect")
-        self.health_dock = QDockWidget("Tech lead", self)
-        self.health_dock.setObjectName("health")
-        self.health_dock.setWidget(self.tech_tabs)
-        self.health_dock.setMinimumWidth(500)
-        self.health_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetClosable)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.health_dock)
-        self.health_dock.hide()
+            self.tech.add_tab(connect, "Connect")
+        self.tech.add_shortcut("H", self.toggle_health)
+        self.tech.add_shortcut("Escape", self.tech.hide)
+        self.tech.add_shortcut("Ctrl+Q", self.quit)
 
-        self.sell_button = self._button("SELL  +1", self.sell, "sell")
-        self.undo_button = self._button("UNDO LAST SALE", self.undo)
-        self.timer_button = self._button("START TIMER", self.start_or_end)
-        self.extend_button = self._button(f"+{EXTEND_SECONDS} s", self.extend)
-        self.adjust_button = self._button("ADJUST", self.adjust)
-        self.clip_button = self._button("CLIP (C)", self.clip)
-        self.keys_button = self._button("KEYS (F1)", self.show_keys)
-        self.health_button = self._button("HEALTH (H)", self.toggle_health)
-        self.sku_buttons: dict[str, QPushButton] = {}
+        # -- the host's view ----------------------------------------------------------------------
+        self.view = ProgramView()
+        self.source_panel = SourceStrip(roles)
+        self.source_panel.reconnect_requested.connect(self.reconnect)
+        self.lock_bar = LockBar(has_secondary=len(roles) > 1)
+        self.lock_bar.lock_requested.connect(self._on_lock_bar_lock_requested)
+        self.offer_pill = Pill()
+        self.output_pill = Pill()
+        self.rec_pill = Pill()
+        self.mic_meter = MicMeter()
+        self.alert_line = HostAlertLine()
+        self.message = ElidedLabel()
+        self.message.setObjectName("message")
+        self.status = ElidedLabel()
+        self.status.setObjectName("status")
+
+        self.sell_button = KeyButton("SELL  +1", "sell", self.sell, "sell", key="Space / Enter")
+        self.sell_button.key_colour = "#dff7e8"
+        self.sell_button.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+        self.sell_button.setMaximumHeight(130)
+        self.undo_button = KeyButton("UNDO", "undo", self.undo)
+        self.undo_button.setToolTip("Undo the last sale (Backspace)")
+        self.timer_button = KeyButton("START TIMER", "start_or_end", self.start_or_end)
+        self.extend_button = KeyButton(f"+{EXTEND_SECONDS} s", "extend", self.extend)
+        self.adjust_button = KeyButton("ADJUST", "adjust", self.adjust)
+        self.adjust_button.setToolTip("Set the featured product's stock (A)")
+        self.clip_button = KeyButton("CLIP", "clip", self.clip)
+        self.clip_button.setToolTip("Save the last seconds of the program as an MP4 (C)")
+        self.health_button = KeyButton("TECH LEAD", "toggle_health", self.toggle_health)
+        self.health_button.setToolTip("Rig health, output, sources and every message, in a window of their own (H)")
+        self.keys_button = KeyButton("KEYS", "show_keys", self.show_keys)
+        self.sku_buttons: dict[str, KeyButton] = {}
 
         side = QVBoxLayout()
-        side.setSpacing(8)
+        side.setContentsMargins(0, 0, 0, 0)
+        side.setSpacing(5)
+        pills = QGridLayout()
+        pills.setHorizontalSpacing(5)
+        pills.setVerticalSpacing(4)
+        pills.addWidget(self.offer_pill, 0, 0, 1, 2)
+        pills.addWidget(self.output_pill, 1, 0)
+        pills.addWidget(self.rec_pill, 1, 1)
+        pills.setColumnStretch(0, 3)
+        pills.setColumnStretch(1, 1)
+        side.addLayout(pills)
+        side.addWidget(self.mic_meter)
         chips = QGridLayout()
-        columns = 1 if len(controller.spec.skus) <= 3 else 2  # keep the column short on a 768-px laptop
-        for index, sku in enumerate(controller.spec.skus):
-            button = self._button(sku.name, lambda sku_id=sku.id: self._feature(sku_id), "sku")
+        chips.setSpacing(5)
+        skus = controller.spec.skus
+        columns = 1 if len(skus) <= 3 else 2 if len(skus) <= 6 else 3  # keep the column short on a 720-px laptop
+        for index, sku in enumerate(skus):
+            key = str(index + 1) if index < 9 else ""
+            button = KeyButton(sku.name, None, lambda sku_id=sku.id: self._feature(sku_id), "sku", key=key,
+                               key_side=True)  # fmt: skip
+            button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
             self.sku_buttons[sku.id] = button
             chips.addWidget(button, index // columns, index % columns)
         side.addLayout(chips)
-        side.addSpacing(4)
-        side.addWidget(self.sell_button)
-        side.addWidget(self.undo_button)
+        side.addWidget(self.sell_button, 1)
         timer_row = QGridLayout()
+        timer_row.setSpacing(5)
         timer_row.addWidget(self.timer_button, 0, 0)
         timer_row.addWidget(self.extend_button, 0, 1)
+        timer_row.setColumnStretch(0, 3)
+        timer_row.setColumnStretch(1, 2)
         side.addLayout(timer_row)
-        edit_row = QGridLayout()
-        edit_row.addWidget(self.adjust_button, 0, 0)
-        edit_row.addWidget(self.clip_button, 0, 1)
+        edit_row = QHBoxLayout()
+        edit_row.setSpacing(5)
+        for button in (self.undo_button, self.adjust_button, self.clip_button):
+            button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+            edit_row.addWidget(button, 1)
         side.addLayout(edit_row)
-        side.addStretch(1)
-        help_row = QGridLayout()
-        help_row.addWidget(self.health_button, 0, 0)
-        help_row.addWidget(self.keys_button, 0, 1)
+        side.addWidget(self.lock_bar)
+        help_row = QHBoxLayout()
+        help_row.setSpacing(5)
+        help_row.addWidget(self.health_button, 3)
+        help_row.addWidget(self.keys_button, 2)
         side.addLayout(help_row)
-        side_widget = QWidget()
-        side_widget.setLayout(side)
-        side_widget.setFixedWidth(360)
+        self.side = QWidget()
+        self.side.setObjectName("side")
+        self.side.setLayout(side)
+        self.side.setFixedWidth(SIDE_WIDTH[0])
 
+        left = QVBoxLayout()
+        left.setContentsMargins(0, 0, 0, 0)
+        left.setSpacing(4)
+        left.addWidget(self.view, 1)
+        left.addWidget(self.source_panel)
         top = QHBoxLayout()
-        top.addWidget(self.view, 1)
-        top.addWidget(side_widget)
+        top.setContentsMargins(0, 0, 0, 0)
+        top.setSpacing(8)
+        top.addLayout(left, 1)
+        top.addWidget(self.side)
+        self.host_view = QWidget()
+        self.host_view.setLayout(top)
+        # The preview's floor: at the minimum size it still has well over 60 % of the width.
+        self.view.setMinimumWidth(MIN_SIZE.width() - 16 - 8 - SIDE_WIDTH[0])
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll.setWidget(self.host_view)
+
         outer = QVBoxLayout()
         outer.setSpacing(4)
         outer.setContentsMargins(8, 8, 8, 6)
-        outer.addLayout(top, 1)
-        outer.addWidget(self.source_panel)
+        outer.addWidget(self.scroll, 1)
         outer.addWidget(self.alert_line)
         outer.addWidget(self.message)
         outer.addWidget(self.status)
@@ -215,11 +297,14 @@ class MainWindow(QMainWindow):
         self._display_timer.setInterval(DISPLAY_MS)
         self._display_timer.timeout.connect(self._show_newest_frame)
         self._display_timer.start()
-
         self._status_timer = QTimer(self)
         self._status_timer.setInterval(STATUS_REFRESH_MS)
         self._status_timer.timeout.connect(self.refresh)
         self._status_timer.start()
+        self._meter_timer = QTimer(self)
+        self._meter_timer.setInterval(METER_MS)
+        self._meter_timer.timeout.connect(self._refresh_meter)
+        self._meter_timer.start()
         self._message_timer = QTimer(self)
         self._message_timer.setSingleShot(True)
         self._message_timer.timeout.connect(self._clear_message)
@@ -227,15 +312,6 @@ class MainWindow(QMainWindow):
         self.refresh()
 
     # -- building -------------------------------------------------------------------------------
-
-    def _button(self, text: str, slot: Callable[[], object], name: str = "") -> QPushButton:
-        button = QPushButton(text)
-        if name:
-            button.setObjectName(name)
-        # Buttons never take focus, so Space and Enter always mean "sell", whatever was clicked.
-        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        button.clicked.connect(lambda _checked=False: slot())
-        return button
 
     def _install_shortcuts(self) -> None:
         for binding in BINDINGS:
@@ -277,10 +353,18 @@ class MainWindow(QMainWindow):
 
     def adjust(self) -> None:
         sku = self._controller.view().sku(self._controller.featured_sku)
-        self._ask(
-            AdjustStockDialog(sku.name, sku.left, self),
-            lambda d: self._controller.adjust_stock(sku.id, d.value),
-        )
+
+        def apply(dialog: AdjustStockDialog) -> None:
+            if dialog.value == sku.left:
+                self.show_message(f"Stock of {sku.name} stays at {sku.left}: that is what it is now.", "info")
+            else:
+                self._controller.adjust_stock(sku.id, dialog.value)
+
+        def cancelled(dialog: AdjustStockDialog) -> None:
+            if dialog.value != sku.left:
+                self.show_message(f"Stock of {sku.name} not changed (cancelled; {dialog.value} was typed).", "warn")
+
+        self._ask(AdjustStockDialog(sku.name, sku.left, self), apply, cancelled)
 
     def clip(self) -> None:
         if self._output is None:
@@ -303,7 +387,7 @@ class MainWindow(QMainWindow):
         if result is None:
             self.show_message("The clip could not be saved (see the log).", "error")
         else:
-            self.show_message(result.message, "info" if result.ok else "error")
+            self.show_message(result.message, "ok" if result.ok else "error")
 
     def enter_viewers(self) -> None:
         if self._on_viewers is None:
@@ -314,9 +398,12 @@ class MainWindow(QMainWindow):
             self._viewers = dialog.value
             assert self._on_viewers is not None
             self._on_viewers(dialog.value)
-            self.show_message(f"Viewers: {dialog.value} recorded.", "info")
+            self.show_message(f"Viewers: {dialog.value} recorded.", "ok")
 
-        self._ask(ViewerCountDialog(self._viewers, self), record)
+        def cancelled(dialog: ViewerCountDialog) -> None:
+            self.show_message(f"Viewer count not recorded (cancelled; {dialog.value} was typed).", "warn")
+
+        self._ask(ViewerCountDialog(self._viewers, self), record, cancelled)
 
     def next_product(self) -> None:
         self._controller.feature_next()
@@ -328,18 +415,24 @@ class MainWindow(QMainWindow):
 
     def cycle_lock(self) -> None:
         order = [Lock.AUTO, Lock.SECONDARY, Lock.PRIMARY]
-        self._set_lock(order[(order.index(self._sources.lock) + 1) % len(order)])
+        if not self.lock_bar.buttons[Lock.SECONDARY].isEnabled():
+            order.remove(Lock.SECONDARY)
+        current = self._sources.lock
+        self._set_lock(order[(order.index(current) + 1) % len(order)] if current in order else Lock.AUTO)
 
-    def _on_source_panel_lock_requested(self, lock: Lock) -> None:
+    def _on_lock_bar_lock_requested(self, lock: Lock) -> None:
         self._set_lock(lock)
 
     def _set_lock(self, lock: Lock) -> None:
         self._sources.set_lock(lock)
+        self.lock_bar.set_lock(lock)
         self.show_message(f"Sources: {lock.value}.", "warn" if lock is not Lock.AUTO else "info")
         self.refresh()
 
     def toggle_health(self) -> None:
-        self.health_dock.setVisible(not self.health_dock.isVisible())
+        self.tech.toggle()
+        if self.tech.isVisible():
+            self.refresh()
 
     def show_keys(self) -> None:
         self._ask(KeyMapDialog(self), lambda _d: None)
@@ -348,7 +441,32 @@ class MainWindow(QMainWindow):
         self.showNormal() if self.isFullScreen() else self.showFullScreen()
 
     def quit(self) -> None:
+        """Ctrl+Q: quit, but ask first while anything is on air (Stay is the default)."""
+        risks = self.quit_risks()
+        if not risks:
+            self._quit_confirmed = True
+            self.close()
+            return
+        question = "Quit Booth now? " + "; ".join(risks) + ": all of it stops."
+        self._ask(ConfirmDialog(question, "Quit", self, cancel_text="Stay"), lambda _d: self._quit_now())
+
+    def _quit_now(self) -> None:
+        self._quit_confirmed = True
         self.close()
+
+    def quit_risks(self) -> list[str]:
+        """What quitting would stop, in words (nothing: quitting is harmless)."""
+        risks = []
+        view = self._controller.view()
+        if view.phase in (Phase.LIVE, Phase.LAST_CALL):
+            risks.append(f"the offer is live ({format_clock(view.remaining_s)} left)")
+        status = self._output.status() if self._output is not None else None
+        if status is not None and status.state is not OutputState.OFF:
+            risks.append("the stream is on air" if status.state in (OutputState.LIVE, OutputState.BACKUP)
+                         else "the stream is connecting")  # fmt: skip
+        if status is not None and status.recording_path and not status.recording_error:
+            risks.append("the recording is running")
+        return risks
 
     def _feature_index(self, index: int) -> None:
         skus = self._controller.spec.skus
@@ -359,16 +477,24 @@ class MainWindow(QMainWindow):
         self._controller.feature(sku_id)
         self.refresh()
 
-    def _ask(self, dialog: QDialog, on_accept: Callable) -> None:
+    def _ask(
+        self,
+        dialog: QDialog,
+        on_accept: Callable[[QDialog], None],
+        on_reject: Callable[[QDialog], None] | None = None,
+    ) -> None:
         if self._dialog is not None:
             self._dialog.reject()
         self._dialog = dialog
 
-        def accepted() -> None:
-            on_accept(dialog)
+        def finished(result: int) -> None:
+            if result == QDialog.DialogCode.Accepted:
+                on_accept(dialog)
+            elif on_reject is not None:
+                on_reject(dialog)
+            self._forget_dialog(dialog)
 
-        dialog.accepted.connect(accepted)
-        dialog.finished.connect(lambda _result: self._forget_dialog(dialog))
+        dialog.finished.connect(finished)
         dialog.open()
 
     def _forget_dialog(self, dialog: QWidget) -> None:
@@ -378,31 +504,43 @@ class MainWindow(QMainWindow):
 
     # -- messages and refresh --------------------------------------------------------------------
 
-    def show_message(self, text: str, severity: str = "info") -> None:
-        self.message.setText(text)
+    def show_message(self, text: str, severity: str = "info", duration_ms: int = MESSAGE_MS) -> None:
+        """On the host's line for a while (cut if long), and whole in the tech lead's Messages tab."""
+        self._set_message(text, severity)
+        self._message_timer.start(duration_ms)
+
+    def _set_message(self, text: str, severity: str) -> None:
+        self.message_log.add(text, severity)
+        if self.message.text() == text and self.message.property("severity") == severity:
+            return
+        self.message.set_full_text(text)
         self.message.setProperty("severity", severity)
         self.message.style().unpolish(self.message)
         self.message.style().polish(self.message)
-        self._message_timer.start(MESSAGE_MS)
 
     def _clear_message(self) -> None:
         self._message_timer.stop()
         self._show_standing()
 
-    def _show_standing(self, statuses: Sequence[SourceStatus] | None = None) -> None:
-        """With no fresh message, the line shows what is wrong right now, or how to sell."""
+    def standing_lines(self, statuses: Sequence[SourceStatus] | None = None) -> list[str]:
+        """What is wrong right now, worst last (the line shows the last)."""
         problems = list(self._standing_problems())
         problems += [
             f"{s.role.capitalize()} source {s.state.value}: {s.message}"
             for s in (statuses if statuses is not None else self._sources.statuses())
             if s.message and s.state.value in ("down", "reconnecting", "stalled", "frozen")
         ]
-        text, severity = (problems[-1], "error") if problems else (READY_HINT, "info")
-        if self.message.text() != text:
-            self.message.setText(text)
-            self.message.setProperty("severity", severity)
-            self.message.style().unpolish(self.message)
-            self.message.style().polish(self.message)
+        if self._too_small:
+            problems.append(self._too_small)
+        return problems
+
+    def _show_standing(self, statuses: Sequence[SourceStatus] | None = None) -> None:
+        """With no fresh message, the line shows what is wrong right now, or what to press next."""
+        problems = self.standing_lines(statuses)
+        if problems:
+            self._set_message(problems[-1], "warn" if problems[-1] == self._too_small else "error")
+        else:
+            self._set_message(HINTS[self._controller.view().phase], "info")
 
     def _on_drop_action_refused(self, refusal: Refusal) -> None:
         self.show_message(refusal.message, "error")
@@ -413,7 +551,8 @@ class MainWindow(QMainWindow):
             case SaleRecorded(sku_id=sku_id, qty=qty, origin=origin):
                 sku = view.sku(sku_id)
                 via = "" if origin == "host" else " (remote)"  # the control API: a shop, a button, the phone
-                self.show_message(f"Sold {qty} × {sku.name}{via}: {sku.left} left.", "info")
+                left = "SOLD OUT" if sku.left == 0 else f"{sku.left} left"
+                self.show_message(f"Sold {qty} × {sku.name}{via}: {left}.", "info")
             case SaleUndone(sku_id=sku_id, qty=qty):
                 sku = view.sku(sku_id)
                 self.show_message(f"Undid a sale of {qty} × {sku.name}: {sku.left} left.", "warn")
@@ -438,6 +577,12 @@ class MainWindow(QMainWindow):
         if frame is not None:
             self.view.show_frame(frame)
 
+    def _refresh_meter(self) -> None:
+        if self._mic is not None:
+            self.mic_meter.set_status(self._mic())
+        elif self._health is None:
+            self.mic_meter.set_status(None)
+
     @property
     def preview_dropped_frames(self) -> int:
         """Program frames the preview never showed (it shows the newest at the screen's rate)."""
@@ -445,76 +590,120 @@ class MainWindow(QMainWindow):
 
     def refresh(self) -> None:
         view = self._controller.view()
+        self._refresh_products(view)
+        self.offer_pill.show_look(offer_look(view))
+        statuses = self._sources.statuses()
+        on_program, lock, returning = self._sources.on_program, self._sources.lock, self._sources.returning_in_s
+        self.source_panel.update_sources(statuses, on_program, lock, returning)
+        self.lock_bar.set_lock(lock)
+        output_status = self._output.status() if self._output is not None else None
+        self.output_pill.show_look(output_look(output_status))
+        self.rec_pill.show_look(recording_look(output_status))
+        self.clip_button.setEnabled(output_status is not None and output_status.replay_s >= 1.0)
+        status_line = self._status_line(view.phase, view.remaining_s, statuses)
+        self.status.set_full_text(status_line)
+        tech_open = self.tech.isVisible()
+        if tech_open:
+            self.source_details.update_sources(statuses, on_program, lock, returning, status_line)
+        if self._output is not None and output_status is not None and tech_open:
+            self.output_panel.set_status(output_status)
+            self.output_panel.set_moments(self._output.moments())
+        if self._health is not None:
+            snapshot = self._health()
+            self.alert_line.set_snapshot(snapshot)
+            if tech_open:
+                self.health_panel.set_snapshot(snapshot)
+            else:
+                self.health_panel.record(snapshot)  # the history runs from start-up, open or not
+            if self._mic is None:
+                self.mic_meter.set_status(snapshot.mic)
+        if not self._message_timer.isActive():
+            self._show_standing(statuses)
+
+    def _refresh_products(self, view: DropView) -> None:
         featured = self._controller.featured_sku
         for sku in view.skus:
             button = self.sku_buttons[sku.id]
             left = "SOLD OUT" if sku.left == 0 else f"{sku.left} left"
-            button.setText(f"{sku.name}   {left}")
+            button.setText(f"{sku.name} · {left}")
+            button.setToolTip(f"{sku.name}: {left} (key {button.key})")
             colour = _LEVEL_COLOURS[sku.level]
-            button.setStyleSheet(f"color: {colour};")
+            if button.property("colour") != colour:
+                button.setProperty("colour", colour)
+                button.setStyleSheet(f"color: {colour};")
             if button.property("featured") != (sku.id == featured):
                 button.setProperty("featured", sku.id == featured)
                 button.style().unpolish(button)
                 button.style().polish(button)
         featured_view = view.sku(featured)
-        self.sell_button.setEnabled(view.phase is not Phase.ENDED and featured_view.left > 0)
-        self.sell_button.setText("SOLD OUT" if featured_view.left == 0 else "SELL  +1")
+        ended = view.phase is Phase.ENDED
+        self.sell_button.setEnabled(not ended and featured_view.left > 0)
+        self.sell_button.setText("SALES CLOSED" if ended else "SOLD OUT" if featured_view.left == 0 else "SELL  +1")
+        self.sell_button.key = "E reopens" if ended else "1–9 / Tab: another" if featured_view.left == 0 \
+            else "Space / Enter"
         self.timer_button.setText(
-            {
-                Phase.READY: "START TIMER",
-                Phase.LIVE: "END OFFER",
-                Phase.LAST_CALL: "END OFFER",
-                Phase.ENDED: "ENDED",
-            }[view.phase]
-        )
+            {Phase.READY: "START TIMER", Phase.LIVE: "END OFFER", Phase.LAST_CALL: "END OFFER",
+             Phase.ENDED: "ENDED"}[view.phase]
+        )  # fmt: skip
         self.extend_button.setEnabled(view.phase is not Phase.READY)
-        statuses = self._sources.statuses()
-        self.source_panel.update_sources(statuses, self._sources.on_program, self._sources.lock)
-        output_status = self._output.status() if self._output is not None else None
-        self.source_panel.update_output(output_status)
-        self.clip_button.setEnabled(output_status is not None and output_status.replay_s >= 1.0)
-        if self._output is not None and output_status is not None and self.health_dock.isVisible():
-            self.output_panel.set_status(output_status)
-            self.output_panel.set_moments(self._output.moments())
-        self.status.setText(self._status_html(view.phase, view.remaining_s, statuses))
-        if self._health is not None:
-            snapshot = self._health()
-            self.alert_line.set_snapshot(snapshot)
-            if self.health_dock.isVisible():
-                self.health_panel.set_snapshot(snapshot)
-        if not self._message_timer.isActive():
-            self._show_standing(statuses)
 
-    def _status_html(self, phase: Phase, remaining: float, statuses: Sequence[SourceStatus]) -> str:
+    def _status_line(self, phase: Phase, remaining: float, statuses: Sequence[SourceStatus]) -> str:
         stats = self._program_stats()
         parts = [
             f"PROGRAM {stats.fps:4.1f} fps · compose {stats.compose_ms_p95:.1f} ms p95",
             f"offer {phase.value.upper()} {format_clock(remaining)}",
         ]
         for s in statuses:
-            colour = _STATE_COLOURS[s.state]
-            reason = s.message.removeprefix(f"{s.label}: ")
-            detail = f"{s.fps:.0f} fps" if s.state is SourceState.LIVE else (reason or s.state.value)
-            parts.append(
-                f"{s.role} <span style='color:{colour}'>{s.state.value.upper()}</span> {s.label} · {detail}"
-            )
-        return " &nbsp;|&nbsp; ".join(_escape(p) if "<span" not in p else p for p in parts)
+            detail = f"{s.fps:.0f} fps" if s.state is SourceState.LIVE else (s.message or s.state.value)
+            parts.append(f"{s.role} {s.state.value.upper()} {s.label} · {detail}")
+        return "  |  ".join(parts)
 
-    # -- lifetime -------------------------------------------------------------------------------
+    # -- size and place ---------------------------------------------------------------------------
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        width = self.centralWidget().width() if self.centralWidget() else event.size().width()
+        side = min(SIDE_WIDTH[1], max(SIDE_WIDTH[0], round(width * SIDE_SHARE)))
+        if self.side.width() != side:
+            self.side.setFixedWidth(side)
+        size = event.size()
+        small = size.width() < MIN_SIZE.width() or size.height() < MIN_SIZE.height()
+        self._too_small = (
+            f"This window is {size.width()}×{size.height()}: Booth needs {MIN_SIZE.width()}×{MIN_SIZE.height()} "
+            "to show everything. Maximise it, or press F11 for full screen."
+        ) if small else ""  # fmt: skip
+        if not self._message_timer.isActive():
+            self._show_standing()
+
+    def preview_area(self) -> QRect:
+        """The preview and the source lines, on the screen: where the tech lead's window opens."""
+        top_left = self.view.mapToGlobal(QPoint(0, 0))
+        bottom_right = self.source_panel.mapToGlobal(QPoint(self.source_panel.width(), self.source_panel.height()))
+        return QRect(top_left, bottom_right)
 
     def show_on_screen(self) -> None:
-        self.showMaximized()
+        """Where it was last time, or maximised on the screen it opens on."""
+        show_where_it_was(self, self._settings, GEOMETRY_KEY)
+
+    # -- lifetime -------------------------------------------------------------------------------
 
     def stop_refreshing(self) -> None:
         """Stop every timer (the app is quitting: the parts behind them are about to stop)."""
         self._display_timer.stop()
         self._status_timer.stop()
+        self._meter_timer.stop()
         self._message_timer.stop()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        # The window's close button (or the desktop's) asks like Ctrl+Q; a close from code does not.
+        if event.spontaneous() and not self._quit_confirmed and self.quit_risks():
+            event.ignore()
+            self.quit()
+            return
+        save_geometry(self, self._settings, GEOMETRY_KEY)
+        self.tech.remember()
+        if self._settings is not None:
+            self._settings.sync()  # once, as Booth quits: nothing else writes it
+        self.tech.hide()
         self.stop_refreshing()
         super().closeEvent(event)
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -12,10 +12,13 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QLabel, QMainWindow, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QScrollArea, QVBoxLayout, QWidget
 
 from booth.core.config import BoothConfig, ConfigError, load_config
 from booth.runtime.worker import Worker
+from booth.ui.key_button import KeyButton
+from booth.ui.theme import PALETTE
+from booth.ui.window_place import opening_screen, show_maximised_on
 
 log = logging.getLogger(__name__)
 
@@ -70,21 +73,40 @@ class ProblemsWindow(QMainWindow):
         self.heading = QLabel()
         self.heading.setObjectName("problemsHeading")
         self.heading.setWordWrap(True)
+        self.heading.setStyleSheet(
+            f"background: {PALETTE.red}; color: #fff; font-size: 28px; font-weight: 800; padding: 10px 16px;"
+            " border-radius: 10px;"
+        )
+        self.where = QLabel(str(path))
+        self.where.setObjectName("status")
+        self.where.setWordWrap(True)
         self.list = QLabel()
         self.list.setObjectName("problemsList")
         self.list.setWordWrap(True)
+        self.list.setTextFormat(Qt.TextFormat.PlainText)
+        self.list.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.list.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.list.setStyleSheet(f"background: {PALETTE.panel}; font-size: 21px; padding: 14px 18px;")
+        scroll = QScrollArea()  # a file with fifty problems still shows them all
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.list)
         self.hint = QLabel("Fix the file and save it: Booth reloads it by itself. F5 reloads now, Ctrl+Q quits.")
         self.hint.setObjectName("problemsHint")
-        self.reload_button = QPushButton("RELOAD (F5)")
-        self.reload_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.hint.setWordWrap(True)
+        self.reload_button = KeyButton("RELOAD", key="F5")
+        self.quit_button = KeyButton("QUIT", key="Ctrl+Q")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.reload_button)
+        buttons.addWidget(self.quit_button)
+        buttons.addStretch(1)
         layout = QVBoxLayout()
         layout.setContentsMargins(40, 32, 40, 32)
-        layout.setSpacing(16)
+        layout.setSpacing(14)
         layout.addWidget(self.heading)
-        layout.addWidget(self.list, 1)
+        layout.addWidget(self.where)
+        layout.addWidget(scroll, 1)
         layout.addWidget(self.hint)
-        layout.addWidget(self.reload_button, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addLayout(buttons)
         central = QWidget()
         central.setLayout(layout)
         self.setCentralWidget(central)
@@ -94,6 +116,7 @@ class ProblemsWindow(QMainWindow):
         self._watch.loaded.connect(self._on_watch_loaded)
         self._watch.failed.connect(self.show_problems)
         self.reload_button.clicked.connect(lambda _checked=False: self.reload())
+        self.quit_button.clicked.connect(lambda _checked=False: self.close())
         QShortcut(QKeySequence("F5"), self).activated.connect(self.reload)
         QShortcut(QKeySequence("Ctrl+Q"), self).activated.connect(self.close)
         # Start watching once the event loop runs (a signal emitted before would have no receiver).
@@ -108,17 +131,19 @@ class ProblemsWindow(QMainWindow):
         self._watch.reload()
 
     def show_problems(self, problems: list[str]) -> None:
-        self.heading.setText(
-            f"The drop file {self.path} has {self._count(problems)}.\n"
-            "No drop is on air until it is fixed."
-        )
-        self.list.setText("\n".join(f"•  {p}" for p in problems))
+        self.heading.setText(f"{self.path.name} has {self._count(problems)}: no drop is on air until it is fixed.")
+        prefix = f"{self.path}: "  # every problem names the file; it is said once, above
+        self.list.setText("\n\n".join(f"•  {p.removeprefix(prefix)}" for p in problems))
         self.hint.setText("Fix the file and save it: Booth reloads it by itself. F5 reloads now, Ctrl+Q quits.")
 
     def _on_watch_loaded(self, config: BoothConfig) -> None:
         log.info("drop file %s is valid now: starting the drop", config.path)
         self.stop()
         self.config_ready.emit(config)
+
+    def show_on_screen(self) -> None:
+        """Maximised on the screen it opens on, like the host's window that follows it."""
+        show_maximised_on(self, opening_screen())
 
     def stop(self) -> None:
         self._watch.worker.stop()

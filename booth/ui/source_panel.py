@@ -1,19 +1,25 @@
-"""Source health at a glance: state, fps, last-frame age, reconnects, which one is on program.
+"""Sources at a glance: one line per camera under the preview, the lock buttons, and the full story
+for the tech lead.
 
-The host lock (automatic / stay on secondary / force primary) and "reconnect now" sit on the
-same strip, so a producer can take over from automation with one touch.
+The host's line puts what matters first — the state and, when down, the next retry ("DOWN · retry
+in 2 s") — and the reason after it, cut with "…" when long: the whole reason is in the tooltip
+and in the tech lead's Sources tab. Which source is on program, and "back on in 4 s" while the
+return dwell runs, have their own column.
 """
 
 from __future__ import annotations
 
+import html
+import math
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from booth.core.failover import SLATE, Lock
-from booth.core.output import OutputState, OutputStatus
+from booth.core.failover import PRIMARY, SECONDARY, SLATE, Lock
 from booth.core.source_state import SourceState, SourceStatus
+from booth.ui.elided import ElidedLabel
+from booth.ui.key_button import KeyButton
 from booth.ui.theme import PALETTE
 
 STATE_COLOURS = {
@@ -24,6 +30,7 @@ STATE_COLOURS = {
     SourceState.FROZEN: PALETTE.amber,
     SourceState.DOWN: PALETTE.red,
 }
+LOCK_LABELS = {Lock.AUTO: "AUTO", Lock.SECONDARY: "HOLD 2ND", Lock.PRIMARY: "FORCE 1ST"}
 
 
 def describe(status: SourceStatus) -> str:
@@ -35,116 +42,181 @@ def describe(status: SourceStatus) -> str:
     return " · ".join(parts)
 
 
-class SourcePanel(QWidget):
-    lock_requested = Signal(object)  # Lock
+def reason_of(status: SourceStatus) -> str:
+    """The reader's message without the source's own label (it is on the same line already)."""
+    return status.message.removeprefix(f"{status.label}: ")
+
+
+def state_text(status: SourceStatus) -> str:
+    """'LIVE · 30 fps', 'DOWN · retry in 2 s · connection refused': the countdown before the reason."""
+    parts = [status.state.value.upper()]
+    if status.state is SourceState.LIVE:
+        parts.append(f"{status.fps:.0f} fps")
+    elif status.next_attempt_in_s is not None:
+        parts.append(f"retry in {max(0, math.ceil(status.next_attempt_in_s))} s")
+    if status.state is not SourceState.LIVE and reason_of(status):
+        parts.append(reason_of(status))
+    return " · ".join(parts)
+
+
+def program_text(role: str, on_program: str, lock: Lock, returning_in_s: float | None) -> tuple[str, str]:
+    """(text, colour) of a source's program column."""
+    if role == on_program:
+        return "● ON PROGRAM", PALETTE.red
+    if on_program == SLATE and role == PRIMARY:
+        return "● SLATE ON PROGRAM", PALETTE.red
+    if role == PRIMARY and returning_in_s is not None:
+        return f"BACK ON IN {max(1, math.ceil(returning_in_s))} s", PALETTE.amber
+    if role == PRIMARY and lock is Lock.SECONDARY:
+        return "HELD OFF (HOLD 2ND)", PALETTE.amber
+    if role == SECONDARY and lock is Lock.PRIMARY:
+        return "LOCKED OUT (FORCE 1ST)", PALETTE.muted
+    return "", PALETTE.muted
+
+
+class SourceRow:
+    def __init__(self, role: str) -> None:
+        self.role = role
+        self.name = QLabel(role.upper())
+        self.name.setObjectName("sourceRole")
+        self.state = ElidedLabel()
+        self.state.setObjectName("sourceState")
+        self.label = ElidedLabel()
+        self.label.setObjectName("sourceLabel")
+        self.program = ElidedLabel(min_chars=8)
+        self.program.setObjectName("onProgram")
+        self.program.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self._colours: tuple[str, str] = ("", "")
+
+    def show(self, status: SourceStatus, program: tuple[str, str]) -> None:
+        self.state.set_full_text(state_text(status))
+        self.state.set_detail(f"{state_text(status)}\n{status.label} · {describe(status)}")
+        self.label.set_full_text(status.label)
+        self.program.set_full_text(program[0])
+        colours = (STATE_COLOURS[status.state], program[1])
+        if colours != self._colours:
+            self._colours = colours
+            self.state.setStyleSheet(f"color: {colours[0]};")
+            self.program.setStyleSheet(f"color: {colours[1]};")
+
+
+class SourceStrip(QWidget):
+    """Under the preview: one line per source and RECONNECT (F5)."""
+
     reconnect_requested = Signal()
 
     def __init__(self, roles: Sequence[str], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("sources")
-        grid = QGridLayout(self)
-        grid.setContentsMargins(0, 4, 0, 4)
-        grid.setHorizontalSpacing(14)
-        self.rows: dict[str, tuple[QLabel, QLabel, QLabel, QLabel]] = {}
-        for row, role in enumerate(roles):
-            name, state, figures, program = QLabel(role.upper()), QLabel(), QLabel(), QLabel()
-            name.setStyleSheet("font-weight: 700;")
-            figures.setObjectName("status")
-            program.setMinimumWidth(130)
-            for label in (state, figures):
-                # Long reasons must never widen the window: they are cut, the tooltip has them whole.
-                label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-                label.setMinimumWidth(120)
-            for col, widget in enumerate((name, state, figures, program)):
-                grid.addWidget(widget, row, col)
-            self.rows[role] = (name, state, figures, program)
-        self.output_name, self.output_state, self.output_figures = QLabel("OUTPUT"), QLabel(), QLabel()
-        self.output_name.setStyleSheet("font-weight: 700;")
-        self.output_figures.setObjectName("status")
-        for label in (self.output_state, self.output_figures):
-            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        grid.addWidget(self.output_name, len(roles), 0)
-        grid.addWidget(self.output_state, len(roles), 1)
-        grid.addWidget(self.output_figures, len(roles), 2, 1, 2)
-        roles = [*roles, "output"]
-        self.slate_label = QLabel("")
-        self.slate_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.slate_label.hide()
-        grid.addWidget(self.slate_label, len(roles), 0, 1, 4)
-        grid.setColumnStretch(1, 1)
+        grid = QGridLayout()
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(12)
+        grid.setVerticalSpacing(0)
+        self.rows: dict[str, SourceRow] = {}
+        for index, role in enumerate(roles):
+            row = self.rows[role] = SourceRow(role)
+            grid.addWidget(row.name, index, 0)
+            grid.addWidget(row.state, index, 1)
+            grid.addWidget(row.label, index, 2)
+            grid.addWidget(row.program, index, 3)
+        grid.setColumnStretch(1, 6)
         grid.setColumnStretch(2, 2)
-
-        buttons = QHBoxLayout()
-        self.lock_buttons: dict[Lock, QPushButton] = {}
-        labels = {Lock.AUTO: "AUTO", Lock.SECONDARY: "HOLD 2ND", Lock.PRIMARY: "FORCE 1ST"}
-        for lock, text in labels.items():
-            button = QPushButton(text)
-            button.setCheckable(True)
-            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            button.setStyleSheet("min-height: 34px; font-size: 16px; padding: 4px 10px;")
-            button.setToolTip(f"Sources: {lock.value}")
-            button.clicked.connect(lambda _c=False, lock=lock: self.lock_requested.emit(lock))
-            buttons.addWidget(button)
-            self.lock_buttons[lock] = button
-        if len(roles) < 2:
-            self.lock_buttons[Lock.SECONDARY].setEnabled(False)
-        self.reconnect_button = QPushButton("RECONNECT")
-        self.reconnect_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.reconnect_button.setStyleSheet("min-height: 34px; font-size: 16px; padding: 4px 10px;")
+        grid.setColumnStretch(3, 3)
+        self.reconnect_button = KeyButton("RECONNECT", "reconnect", name="reconnect")
         self.reconnect_button.setToolTip("Reconnect every source that is not live, now (F5)")
         self.reconnect_button.clicked.connect(lambda _c=False: self.reconnect_requested.emit())
-        buttons.addWidget(self.reconnect_button)
-        grid.addLayout(buttons, 0, 4, max(1, len(roles)), 1)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(2, 2, 0, 0)
+        layout.setSpacing(10)
+        layout.addLayout(grid, 1)
+        layout.addWidget(self.reconnect_button, 0, Qt.AlignmentFlag.AlignVCenter)
 
-    def update_sources(self, statuses: Sequence[SourceStatus], on_program: str, lock: Lock) -> None:
+    @property
+    def slate_label(self) -> ElidedLabel:
+        """The line that says when the slate is on program."""
+        return self.rows[PRIMARY].program
+
+    def update_sources(
+        self, statuses: Sequence[SourceStatus], on_program: str, lock: Lock, returning_in_s: float | None = None
+    ) -> None:
         for status in statuses:
-            _name, state, figures, program = self.rows[status.role]
-            colour = STATE_COLOURS[status.state]
-            text = status.state.value.upper()
-            if status.message:  # the label is on the same row already: don't say it twice
-                text += f": {status.message.removeprefix(f'{status.label}: ')}"
-            state.setText(f"<span style='color:{colour}; font-weight:700'>{_escape(_short(text))}</span>")
-            state.setToolTip(text)
-            figures.setText(f"{_escape(status.label)} · {describe(status)}")
-            program.setText("● ON PROGRAM" if status.role == on_program else "")
-            program.setStyleSheet(f"color: {PALETTE.red}; font-weight: 800;" if status.role == on_program else "")
-        self.slate_label.setText("● SLATE ON PROGRAM: no source has pictures" if on_program == SLATE else "")
-        self.slate_label.setVisible(on_program == SLATE)  # takes a row only when it has something to say
-        self.slate_label.setStyleSheet(f"color: {PALETTE.red}; font-weight: 800;")
-        for key, button in self.lock_buttons.items():
-            button.setChecked(key is lock)
-
-    def update_output(self, status: OutputStatus | None) -> None:
-        """One line on what goes out: state, bitrate, drops, recording."""
-        if status is None:
-            self.output_state.setText("")
-            self.output_figures.setText("output not running")
-            return
-        colour = {
-            OutputState.LIVE: PALETTE.green, OutputState.BACKUP: PALETTE.amber,
-            OutputState.RECONNECTING: PALETTE.red, OutputState.CONNECTING: PALETTE.amber,
-            OutputState.OFF: PALETTE.muted,
-        }[status.state]  # fmt: skip
-        text = "ON BACKUP" if status.state is OutputState.BACKUP else status.state.value.upper()
-        if status.state is OutputState.OFF and status.encoding:
-            text = "RECORDING ONLY"
-        self.output_state.setText(f"<span style='color:{colour}; font-weight:700'>{text}</span>")
-        self.output_state.setToolTip(status.message)
-        parts = []
-        if status.encoding:
-            parts.append(f"{status.bitrate_kbps / 1000:.1f} Mbit/s · {status.dropped_frames} dropped")
-        if status.state in (OutputState.LIVE, OutputState.BACKUP):
-            minutes, seconds = divmod(int(status.time_live_s), 60)
-            parts.append(f"live {minutes:02d}:{seconds:02d}")
-        parts.append("● REC" if status.recording_path and not status.recording_error else "not recording")
-        if status.problems:
-            parts.append(status.problems[0])
-        self.output_figures.setText(_escape(" · ".join(parts)))
+            self.rows[status.role].show(status, program_text(status.role, on_program, lock, returning_in_s))
 
 
-def _short(text: str, limit: int = 48) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+class LockBar(QWidget):
+    """AUTO / HOLD 2ND / FORCE 1ST: the active one is visibly selected (light, or amber when the host
+    overrides automation). L cycles through them."""
+
+    lock_requested = Signal(object)  # Lock
+
+    def __init__(self, has_secondary: bool, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(5)
+        self.buttons: dict[Lock, KeyButton] = {}
+        for lock, text in LOCK_LABELS.items():
+            button = KeyButton(text, "cycle_lock", name="lock")
+            button.setCheckable(True)
+            button.setProperty("override", lock is not Lock.AUTO)
+            button.setToolTip(f"Sources: {lock.value} (L cycles)")
+            button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+            button.clicked.connect(lambda _c=False, lock=lock: self.lock_requested.emit(lock))
+            layout.addWidget(button, 1)
+            self.buttons[lock] = button
+        if not has_secondary:
+            self.buttons[Lock.SECONDARY].setEnabled(False)
+        self.set_lock(Lock.AUTO)
+
+    def set_lock(self, lock: Lock) -> None:
+        for key, button in self.buttons.items():
+            if button.isChecked() != (key is lock):
+                button.setChecked(key is lock)
+
+    @property
+    def active(self) -> Lock:
+        return next(lock for lock, button in self.buttons.items() if button.isChecked())
 
 
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+class SourceDetails(QWidget):
+    """The tech lead's Sources tab: every figure and the whole reason, wrapped, nothing cut."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.text = QLabel("")
+        self.text.setTextFormat(Qt.TextFormat.RichText)
+        self.text.setWordWrap(True)
+        self.text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.program_line = QLabel("")
+        self.program_line.setObjectName("status")
+        self.program_line.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 12, 12, 12)
+        layout.addWidget(self.text)
+        layout.addWidget(self.program_line)
+        layout.addStretch(1)
+
+    def update_sources(
+        self,
+        statuses: Sequence[SourceStatus],
+        on_program: str,
+        lock: Lock,
+        returning_in_s: float | None,
+        program_line: str,
+    ) -> None:
+        blocks = []
+        for s in statuses:
+            colour = STATE_COLOURS[s.state]
+            program = program_text(s.role, on_program, lock, returning_in_s)[0]
+            reason = html.escape(s.message) if s.message else "no problem"
+            blocks.append(
+                f"<p><b>{s.role.upper()}</b> · {html.escape(s.label)} · "
+                f"<span style='color:{colour}; font-weight:700'>{s.state.value.upper()}</span>"
+                f"{' · ' + html.escape(program) if program else ''}<br>"
+                f"{reason}<br><span style='color:{PALETTE.muted}'>{html.escape(describe(s))}</span></p>"
+            )
+        where = "the slate" if on_program == SLATE else f"the {on_program}"
+        blocks.append(f"<p>On program: <b>{where}</b> · lock: <b>{LOCK_LABELS[lock]}</b> ({lock.value})</p>")
+        self.text.setText("".join(blocks))
+        self.program_line.setText(program_line)

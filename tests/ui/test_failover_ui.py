@@ -51,18 +51,19 @@ def test_unplugged_primary_cuts_to_the_secondary_with_the_reason_on_screen(qtbot
     assert frame.pixels[200:, :320].max() == 255  # …with the overlay still burned in
     wait_until(lambda: "Cut to the secondary" in window.message.text(), 3)
     assert "primary down" in window.message.text() and "unplugged by the test" in window.message.text()
-    wait_until(lambda: "ON PROGRAM" in window.source_panel.rows["secondary"][3].text(), 3)
-    assert "DOWN" in window.source_panel.rows["primary"][1].text()
-    assert "next try in" in window.source_panel.rows["primary"][2].text()
+    wait_until(lambda: "ON PROGRAM" in window.source_panel.rows["secondary"].program.text(), 3)
+    state = window.source_panel.rows["primary"].state
+    wait_until(lambda: state.text().startswith("DOWN · retry in "), 3)  # the countdown first
+    assert "unplugged by the test" in state.text()
 
 
 def test_the_primary_returns_after_the_dwell_and_the_lock_keeps_the_secondary(qtbot, two_cameras):
     booth, window, primary, _ = two_cameras
     switches = []
     booth.switcher.on_switch(switches.append)
-    qtbot.mouseClick(window.source_panel.lock_buttons[Lock.SECONDARY], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.lock_bar.buttons[Lock.SECONDARY], Qt.MouseButton.LeftButton)
     wait_until(lambda: latest_program(booth).source == "secondary", 3)
-    assert window.source_panel.lock_buttons[Lock.SECONDARY].isChecked()
+    assert window.lock_bar.buttons[Lock.SECONDARY].isChecked()
     qtbot.keyClick(window, Qt.Key.Key_L)  # stay on secondary → force primary
     assert booth.switcher.lock is Lock.PRIMARY  # as asked, at once; the switcher applies it on its thread
     wait_until(lambda: latest_program(booth).source == "primary", 3)

@@ -115,7 +115,7 @@ def test_timer_key_starts_then_ending_asks_and_closes_sales(qtbot, booth_window)
     assert window.timer_button.text() == "END OFFER"
     qtbot.keyClick(window, Qt.Key.Key_T)
     confirm = window.findChild(ConfirmDialog)
-    assert confirm is not None and "End the offer now?" in confirm.findChild(type(window.message)).text()
+    assert confirm is not None and "End the offer now?" in confirm.question.text()
     qtbot.mouseClick(confirm.confirm_button, Qt.MouseButton.LeftButton)
     wait_until(lambda: booth.controller.view().phase.value == "ended", 3)
     qtbot.keyClick(window, Qt.Key.Key_Space)
@@ -154,9 +154,12 @@ def test_preview_shows_the_program_frame_itself_and_status_names_fps_and_sources
     assert window.view.frame.source == "primary"
     wait_until(lambda: "PROGRAM" in window.status.text() and "LIVE" in window.status.text(), 3)
     assert "fps" in window.status.text() and "test:solid" in window.status.text()
-    _name, state, figures, program = window.source_panel.rows["primary"]
-    assert "LIVE" in state.text() and "ON PROGRAM" in program.text()
-    assert "fps" in figures.text() and "last frame" in figures.text() and "reconnects 0" in figures.text()
+    row = window.source_panel.rows["primary"]
+    assert "LIVE" in row.state.text() and "fps" in row.state.text() and "ON PROGRAM" in row.program.text()
+    assert "last frame" in row.state.toolTip() and "reconnects 0" in row.state.toolTip()
+    window.toggle_health()  # the tech lead's Sources tab has every figure, whole
+    details = window.source_details.text.text()
+    assert "test:solid" in details and "last frame" in details and "reconnects 0" in details
 
 
 def test_a_broken_drop_file_starts_no_drop_and_names_every_problem(tmp_path):
@@ -190,7 +193,7 @@ def test_the_problems_screen_lists_every_problem_and_starts_the_drop_once_fixed(
     window.config_ready.connect(ready.append)
     window.show()
     try:
-        assert "2 problems" in window.heading.text() and "No drop is on air" in window.heading.text()
+        assert "2 problems" in window.heading.text() and "no drop is on air" in window.heading.text()
         assert "sku[1].stock" in window.list.text() and "drop.title: must be text" in window.list.text()
         drop.write_text("[drop]\ntitle = 'Fixed'\n[[sku]]\nid = 'tee'\nname = 'TEE'\nstock = 3\n")
         qtbot.keyClick(window, Qt.Key.Key_F5)
