@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 
-# Before any Qt import: no display in CI, and never inherit opencv's Qt 5 plugin path.
-os.environ["QT_QPA_PLATFORM"] = "offscreen"
+# Before any Qt import: no display in CI, and never inherit opencv's Qt 5 plugin path. The offscreen
+# screens are the laptops and the monitor the host's window must fit (tests/screens.json), side by side.
+os.environ["QT_QPA_PLATFORM"] = "offscreen:configfile=" + os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "screens.json"
+)
 os.environ.pop("QT_QPA_PLATFORM_PLUGIN_PATH", None)
 
 import threading

@@ -83,8 +83,8 @@ class HostAlertLine(ElidedLabel):
             self._severity = severity
             bg, fg = SEVERITY_COLOURS[severity]
             self.setStyleSheet(
-                f"QLabel#hostAlert {{ background: {bg}; color: {fg}; font-size: 22px; font-weight: 800; "
-                f"padding: 4px 12px; border-radius: 8px; }}"
+                f"QLabel#hostAlert {{ background: {bg}; color: {fg}; font-size: 21px; font-weight: 800; "
+                f"padding: 2px 12px; border-radius: 8px; }}"
             )
 
 

@@ -16,6 +16,7 @@ from booth.ui.keymap import key_hint
 from booth.ui.theme import PALETTE
 
 KEY_POINT_RATIO = 0.62  # the key's font, relative to the label's
+PAINT_MARGIN = 8  # px between the button's edge and its label
 
 
 class KeyButton(QPushButton):
@@ -38,6 +39,7 @@ class KeyButton(QPushButton):
         self.key = key if key is not None else (key_hint(action) if action else "")
         self.key_side = key_side
         self.key_colour = PALETTE.key
+        self.margin_px = PAINT_MARGIN  # between the edge and the label
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         if self.key:
@@ -56,12 +58,11 @@ class KeyButton(QPushButton):
 
     def sizeHint(self) -> QSize:
         hint = super().sizeHint()
-        if not self.key:
-            return hint
-        key_width = QFontMetrics(self._key_font()).horizontalAdvance(self.key) + 12
+        label = self.fontMetrics().horizontalAdvance(self.text()) + 2 * self.margin_px + 4
+        key = QFontMetrics(self._key_font()).horizontalAdvance(self.key) if self.key else 0
         if self.key_side:
-            return QSize(hint.width() + key_width, hint.height())
-        return QSize(max(hint.width(), key_width + 16), hint.height())
+            return QSize(max(hint.width(), label + key + 20), hint.height())
+        return QSize(max(hint.width(), label, key + 2 * self.margin_px + 4), hint.height())
 
     def minimumSizeHint(self) -> QSize:
         hint = self.sizeHint()
@@ -70,6 +71,19 @@ class KeyButton(QPushButton):
             return QSize(key_width + QFontMetrics(self.font()).horizontalAdvance("MMMM…"), hint.height())
         return hint
 
+    def _label_room(self) -> int:
+        area_width = self.width() - 2 * self.margin_px
+        if self.key and self.key_side:
+            return area_width - (QFontMetrics(self._key_font()).horizontalAdvance(self.key) + 12) - 8
+        return area_width
+
+    @property
+    def label_cut(self) -> bool:
+        """The label does not fit and is drawn cut with "…" (or the key does not fit)."""
+        room = self._label_room()
+        key_width = QFontMetrics(self._key_font()).horizontalAdvance(self.key) if self.key else 0
+        return self.fontMetrics().horizontalAdvance(self.text()) > room or (not self.key_side and key_width > room)
+
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QStylePainter(self)
         option = QStyleOptionButton()
@@ -77,7 +91,7 @@ class KeyButton(QPushButton):
         label = option.text
         option.text = ""
         painter.drawControl(QStyle.ControlElement.CE_PushButton, option)  # the themed background only
-        area = self.rect().adjusted(8, 3, -8, -3)
+        area = self.rect().adjusted(self.margin_px, 3, -self.margin_px, -3)
         enabled = self.isEnabled()
         text_colour = self.palette().color(QPalette.ColorGroup.Active if enabled else QPalette.ColorGroup.Disabled,
                                            QPalette.ColorRole.ButtonText)

@@ -208,19 +208,19 @@ class MainWindow(QMainWindow):
 
         side = QVBoxLayout()
         side.setContentsMargins(0, 0, 0, 0)
-        side.setSpacing(5)
+        side.setSpacing(4)
         pills = QGridLayout()
-        pills.setHorizontalSpacing(5)
+        pills.setHorizontalSpacing(4)
         pills.setVerticalSpacing(4)
         pills.addWidget(self.offer_pill, 0, 0, 1, 2)
         pills.addWidget(self.output_pill, 1, 0)
         pills.addWidget(self.rec_pill, 1, 1)
+        pills.addWidget(self.mic_meter, 2, 0, 1, 2)
         pills.setColumnStretch(0, 3)
-        pills.setColumnStretch(1, 1)
+        pills.setColumnStretch(1, 2)
         side.addLayout(pills)
-        side.addWidget(self.mic_meter)
         chips = QGridLayout()
-        chips.setSpacing(5)
+        chips.setSpacing(4)
         skus = controller.spec.skus
         columns = 1 if len(skus) <= 3 else 2 if len(skus) <= 6 else 3  # keep the column short on a 720-px laptop
         for index, sku in enumerate(skus):
@@ -233,21 +233,21 @@ class MainWindow(QMainWindow):
         side.addLayout(chips)
         side.addWidget(self.sell_button, 1)
         timer_row = QGridLayout()
-        timer_row.setSpacing(5)
+        timer_row.setSpacing(4)
         timer_row.addWidget(self.timer_button, 0, 0)
         timer_row.addWidget(self.extend_button, 0, 1)
         timer_row.setColumnStretch(0, 3)
         timer_row.setColumnStretch(1, 2)
         side.addLayout(timer_row)
         edit_row = QHBoxLayout()
-        edit_row.setSpacing(5)
+        edit_row.setSpacing(4)
         for button in (self.undo_button, self.adjust_button, self.clip_button):
             button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
             edit_row.addWidget(button, 1)
         side.addLayout(edit_row)
         side.addWidget(self.lock_bar)
         help_row = QHBoxLayout()
-        help_row.setSpacing(5)
+        help_row.setSpacing(4)
         help_row.addWidget(self.health_button, 3)
         help_row.addWidget(self.keys_button, 2)
         side.addLayout(help_row)
@@ -501,6 +501,8 @@ class MainWindow(QMainWindow):
         if self._dialog is dialog:
             self._dialog = None
         dialog.deleteLater()
+        if self.isVisible():
+            self.activateWindow()  # the keyboard back to the host's keys, whatever the desktop does
 
     # -- messages and refresh --------------------------------------------------------------------
 

@@ -42,6 +42,11 @@ class ProgramView(QWidget):
         self._image = QImage(frame.pixels.data, w, h, frame.pixels.strides[0], QImage.Format.Format_RGB32)
         self.update()  # coalesced to the screen's rate
 
+    def picture_rect(self) -> QRect:
+        """Where the program picture is drawn (16:9 until the first frame says otherwise)."""
+        size = self._image.size() if self._image is not None else QSize(16, 9)
+        return fit_rect(size, self.rect())
+
     def sizeHint(self) -> QSize:
         return QSize(960, 540)
 

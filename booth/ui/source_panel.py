@@ -157,6 +157,7 @@ class LockBar(QWidget):
         self.buttons: dict[Lock, KeyButton] = {}
         for lock, text in LOCK_LABELS.items():
             button = KeyButton(text, "cycle_lock", name="lock")
+            button.margin_px = 3  # three to a row in a 330-px column: the label needs every pixel
             button.setCheckable(True)
             button.setProperty("override", lock is not Lock.AUTO)
             button.setToolTip(f"Sources: {lock.value} (L cycles)")
@@ -166,6 +167,7 @@ class LockBar(QWidget):
             self.buttons[lock] = button
         if not has_secondary:
             self.buttons[Lock.SECONDARY].setEnabled(False)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.set_lock(Lock.AUTO)
 
     def set_lock(self, lock: Lock) -> None:

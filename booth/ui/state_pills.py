@@ -1,5 +1,5 @@
 """The offer's and the output's state as coloured pills: READY / LIVE / LAST CALL / ENDED, and
-STREAMING / ON BACKUP / RECONNECTING / NOT STREAMING with ● REC beside it. Read from across the
+STREAMING / ON BACKUP / RECONNECTING / NOT STREAMING with ● REC (or NO REC, REC FAILED) beside it. Read from across the
 stall: the colour says it before the words do."""
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def output_look(status: OutputStatus | None) -> Look:
         OutputState.LIVE: (f"STREAMING{on_air}", PALETTE.red, "#ffffff"),
         OutputState.BACKUP: (f"ON BACKUP{on_air}", PALETTE.amber, "#111111"),
         OutputState.CONNECTING: ("CONNECTING…", PALETTE.neutral, PALETTE.text),
-        OutputState.RECONNECTING: ("STREAM RECONNECTING", PALETTE.amber, "#111111"),
+        OutputState.RECONNECTING: ("RECONNECTING", PALETTE.amber, "#111111"),
         OutputState.OFF: ("NOT STREAMING", PALETTE.neutral, PALETTE.muted),
     }[status.state]
 
@@ -44,7 +44,7 @@ def recording_look(status: OutputStatus | None) -> Look:
     if status is not None and status.recording_path and not status.recording_error:
         return "● REC", PALETTE.panel, PALETTE.red
     if status is not None and status.recording_error:
-        return "REC STOPPED", PALETTE.red, "#ffffff"
+        return "REC FAILED", PALETTE.red, "#ffffff"
     return "NO REC", PALETTE.panel, PALETTE.muted
 
 

@@ -1,10 +1,10 @@
 """The tech lead's window: rig health, output, sources and every message, in full.
 
 Its own window, never a part of the host's: opening it cannot shrink the preview or widen the
-host's window, and it can be dragged to a second screen (where it opens by default when there is
-one); on the host's only screen it opens over the preview, leaving the buttons and the message
-lines in view. H toggles it from either window; it opens without taking the keyboard from the
-host, so Space still sells. Its place and size are remembered. More tabs can be added (`add_tab`).
+host's window. It opens over the preview, leaving the buttons and the message lines in view, and
+can be dragged to a second screen: where it was is where it opens next time. H toggles it from
+either window; it opens without taking the keyboard from the host, so Space still sells. More tabs
+can be added (`add_tab`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from PySide6.QtGui import QColor, QGuiApplication, QKeySequence, QScreen, QShort
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QTabWidget, QVBoxLayout, QWidget
 
 from booth.ui.theme import PALETTE
-from booth.ui.window_place import restore_geometry, save_geometry, show_maximised_on
+from booth.ui.window_place import restore_geometry, save_geometry
 
 MESSAGES_KEPT = 500
 GEOMETRY_KEY = "techLead/geometry"
@@ -93,10 +93,6 @@ class TechLeadWindow(QWidget):
             return
         self._placed = True
         host_screen = self._host.screen() or QGuiApplication.primaryScreen()
-        others = [s for s in QGuiApplication.screens() if s is not host_screen]
-        if others:  # a second screen is the tech lead's: fill it
-            show_maximised_on(self, others[0])
-            return
         area = _right_part(host_screen)
         if self._cover is not None:
             covered = self._cover().intersected(host_screen.availableGeometry())

@@ -32,16 +32,16 @@ def stylesheet(p: Palette = PALETTE) -> str:
     QWidget {{ background: {p.window}; color: {p.text}; font-size: 18px; }}
     QPushButton {{
         background: {p.neutral}; color: {p.text}; border: none; border-radius: 10px;
-        padding: 4px 8px; font-size: 19px; font-weight: 700; min-height: 42px;
+        padding: 2px 8px; font-size: 19px; font-weight: 700; min-height: 40px;
     }}
     QPushButton:pressed {{ background: {p.neutral_pressed}; }}
     QPushButton:disabled {{ color: {p.disabled}; background: #1f2327; }}
-    QPushButton#sell {{ background: {p.sell}; font-size: 32px; font-weight: 800; min-height: 70px; }}
+    QPushButton#sell {{ background: {p.sell}; font-size: 32px; font-weight: 800; min-height: 62px; }}
     QPushButton#sell:pressed {{ background: {p.sell_pressed}; }}
     QPushButton#sell:disabled {{ background: {p.neutral}; color: {p.muted}; border: 2px dashed {p.disabled}; }}
-    QPushButton#sku {{ font-size: 17px; min-height: 36px; }}
+    QPushButton#sku {{ font-size: 17px; min-height: 30px; border: 3px solid {p.neutral}; }}
     QPushButton#sku[featured="true"] {{ border: 3px solid {p.text}; }}
-    QPushButton#lock {{ font-size: 15px; min-height: 40px; padding: 4px 3px; }}
+    QPushButton#lock {{ font-size: 15px; min-height: 40px; padding: 2px 3px; }}
     QPushButton#lock:checked {{ background: {p.selected}; color: #111; border: 3px solid #ffffff; }}
     QPushButton#lock[override="true"]:checked {{ background: {p.amber}; color: #111; border: 3px solid #ffffff; }}
     QLabel#message {{ font-size: 20px; font-weight: 700; padding: 3px 10px; border-radius: 8px; }}
@@ -50,7 +50,7 @@ def stylesheet(p: Palette = PALETTE) -> str:
     QLabel#message[severity="ok"] {{ background: {p.ok_back}; color: #fff; }}
     QLabel#message[severity="info"] {{ background: {p.panel}; color: {p.text}; }}
     QLabel#status {{ color: {p.muted}; font-size: 15px; font-family: "DejaVu Sans Mono", monospace; }}
-    QLabel#pill {{ font-size: 17px; font-weight: 800; padding: 2px 10px; border-radius: 8px; min-height: 26px; }}
+    QLabel#pill {{ font-size: 16px; font-weight: 800; padding: 1px 10px; border-radius: 8px; min-height: 26px; }}
     QLabel#sourceRole {{ font-size: 16px; font-weight: 800; color: {p.muted}; }}
     QLabel#sourceState {{ font-size: 17px; font-weight: 700; }}
     QLabel#sourceLabel {{ font-size: 15px; color: {p.muted}; }}

@@ -6,7 +6,7 @@ quits). A remembered place that no longer fits any screen (the big monitor is go
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QRect, QSettings, Qt
+from PySide6.QtCore import QRect, QSettings
 from PySide6.QtGui import QCursor, QGuiApplication, QScreen
 from PySide6.QtWidgets import QWidget
 
@@ -16,25 +16,42 @@ def opening_screen() -> QScreen:
     return QGuiApplication.screenAt(QCursor.pos()) or QGuiApplication.primaryScreen()
 
 
-def restore_geometry(window: QWidget, settings: QSettings | None, key: str) -> bool:
-    """Put `window` where it was; False (nothing changed) when there is no usable memory of it."""
+def remembered(settings: QSettings | None, key: str) -> tuple[QRect, bool, QScreen] | None:
+    """(where, maximised, on which screen) as saved under `key`, if that place is still on a screen."""
     if settings is None:
+        return None
+    text = settings.value(f"{key}/rect")
+    if not isinstance(text, str):
+        return None
+    try:
+        x, y, w, h = (int(part) for part in text.split(","))
+    except ValueError:
+        return None
+    rect = QRect(x, y, w, h)
+    screen = QGuiApplication.screenAt(rect.center())
+    if screen is None or w < 200 or h < 150:  # the monitor it was on is gone, or the value is nonsense
+        return None
+    maximised = str(settings.value(f"{key}/maximised", "false")).lower() == "true"
+    return fit_into(rect, screen.availableGeometry()), maximised, screen
+
+
+def restore_geometry(window: QWidget, settings: QSettings | None, key: str) -> bool:
+    """Put `window` where it was (not shown yet); False (nothing changed) without a usable memory."""
+    found = remembered(settings, key)
+    if found is None:
         return False
-    saved = settings.value(key)
-    if not isinstance(saved, QByteArray | bytes) or not saved:
-        return False
-    before = window.geometry()
-    if not window.restoreGeometry(QByteArray(saved)):
-        return False
-    if not any(s.availableGeometry().intersects(window.geometry()) for s in QGuiApplication.screens()):
-        window.setGeometry(before)
-        return False
+    rect, _maximised, _screen = found
+    window.setGeometry(rect)
     return True
 
 
 def save_geometry(window: QWidget, settings: QSettings | None, key: str) -> None:
-    if settings is not None and window.isVisible():
-        settings.setValue(key, window.saveGeometry())
+    """Its normal (not maximised) place and whether it is maximised, in plain numbers."""
+    if settings is None or not window.isVisible():
+        return
+    rect = window.normalGeometry() if window.isMaximized() or window.isFullScreen() else window.geometry()
+    settings.setValue(f"{key}/rect", f"{rect.x()},{rect.y()},{rect.width()},{rect.height()}")
+    settings.setValue(f"{key}/maximised", "true" if window.isMaximized() or window.isFullScreen() else "false")
 
 
 def fit_into(rect: QRect, area: QRect) -> QRect:
@@ -56,12 +73,14 @@ def show_maximised_on(window: QWidget, screen: QScreen) -> None:
 
 def show_where_it_was(window: QWidget, settings: QSettings | None, key: str) -> None:
     """Where it was last time, or maximised on the screen it opens on."""
-    if restore_geometry(window, settings, key):
-        if window.windowState() & (Qt.WindowState.WindowMaximized | Qt.WindowState.WindowFullScreen):
-            window.show()
-            return
-        screen = window.screen() or opening_screen()
-        window.setGeometry(fit_into(window.geometry(), screen.availableGeometry()))
-        window.show()
+    found = remembered(settings, key)
+    if found is None:
+        show_maximised_on(window, opening_screen())
         return
-    show_maximised_on(window, opening_screen())
+    rect, maximised, screen = found
+    if maximised:
+        show_maximised_on(window, screen)
+        return
+    window.setScreen(screen)
+    window.setGeometry(rect)
+    window.show()
