@@ -47,6 +47,13 @@ class KeyButton(QPushButton):
         if slot is not None:
             self.clicked.connect(lambda _checked=False: slot())
 
+    def set_key(self, key: str) -> None:
+        """Another key line (SELL says why it is off: "E reopens")."""
+        if key != self.key:
+            self.key = key
+            self.updateGeometry()
+            self.update()
+
     def _key_font(self) -> QFont:
         font = QFont(self.font())
         font.setPixelSize(max(10, round(self._label_px() * KEY_POINT_RATIO)))

@@ -641,8 +641,8 @@ class MainWindow(QMainWindow):
         ended = view.phase is Phase.ENDED
         self.sell_button.setEnabled(not ended and featured_view.left > 0)
         self.sell_button.setText("SALES CLOSED" if ended else "SOLD OUT" if featured_view.left == 0 else "SELL  +1")
-        self.sell_button.key = "E reopens" if ended else "1–9 / Tab: another" if featured_view.left == 0 \
-            else "Space / Enter"
+        self.sell_button.set_key("E reopens" if ended else "1–9 / Tab: another" if featured_view.left == 0
+                                 else "Space / Enter")  # fmt: skip
         self.timer_button.setText(
             {Phase.READY: "START TIMER", Phase.LIVE: "END OFFER", Phase.LAST_CALL: "END OFFER",
              Phase.ENDED: "ENDED"}[view.phase]
