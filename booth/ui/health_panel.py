@@ -146,9 +146,11 @@ class HealthPanel(QWidget):
                                                                 name="battery %")
         self.curves["cpu_percent"] = self._plot_power.plot(pen=pg.mkPen("#5dade2", width=1), name="CPU % (machine)")
         self._plot_rtt = self._add_plot("Round trip to each endpoint", "RTT", "ms", None)
+        self._plot_rtt.getViewBox().setLimits(yMin=0)
         self._plot_mic = self._add_plot("Microphone", "peak", "dBFS", (-90, 0))
         self.curves["mic_peak_dbfs"] = self._plot_mic.plot(pen=pg.mkPen(PALETTE.amber, width=1), name="peak dBFS")
         self._plot_net = self._add_plot("Upload, all interfaces", "upload", "Mbit/s", None)
+        self._plot_net.getViewBox().setLimits(yMin=0)
         self.curves["upload_mbps"] = self._plot_net.plot(pen=pg.mkPen("#af7ac5", width=1), name="upload Mbit/s")
         self.plot_items = {"power": self._plot_power, "rtt": self._plot_rtt, "mic": self._plot_mic,
                            "upload": self._plot_net}

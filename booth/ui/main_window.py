@@ -192,7 +192,7 @@ class MainWindow(QMainWindow):
         self.sell_button = KeyButton("SELL  +1", "sell", self.sell, "sell", key="Space / Enter")
         self.sell_button.key_colour = "#dff7e8"
         self.sell_button.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
-        self.sell_button.setMaximumHeight(130)
+        self.sell_button.setMaximumHeight(160)
         self.undo_button = KeyButton("UNDO", "undo", self.undo)
         self.undo_button.setToolTip("Undo the last sale (Backspace)")
         self.timer_button = KeyButton("START TIMER", "start_or_end", self.start_or_end)
@@ -231,7 +231,7 @@ class MainWindow(QMainWindow):
             self.sku_buttons[sku.id] = button
             chips.addWidget(button, index // columns, index % columns)
         side.addLayout(chips)
-        side.addWidget(self.sell_button, 1)
+        side.addWidget(self.sell_button, 2)
         timer_row = QGridLayout()
         timer_row.setSpacing(4)
         timer_row.addWidget(self.timer_button, 0, 0)
@@ -246,6 +246,7 @@ class MainWindow(QMainWindow):
             edit_row.addWidget(button, 1)
         side.addLayout(edit_row)
         side.addWidget(self.lock_bar)
+        side.addStretch(1)  # a tall screen's spare room goes here, not between the buttons
         help_row = QHBoxLayout()
         help_row.setSpacing(4)
         help_row.addWidget(self.health_button, 3)
@@ -571,7 +572,9 @@ class MainWindow(QMainWindow):
 
     def _on_drop_events_program_switched(self, switch: Switch) -> None:
         where = "the slate" if switch.to_source == "slate" else f"the {switch.to_source}"
-        self.show_message(f"Cut to {where}: {switch.reason}.", "warn")
+        # Back to the primary is good news; away from it a warning; the slate means no pictures at all.
+        severity = {"primary": "ok", "slate": "error"}.get(switch.to_source, "warn")
+        self.show_message(f"Cut to {where}: {switch.reason}.", severity)
         self.refresh()
 
     def _show_newest_frame(self) -> None:

@@ -96,37 +96,27 @@ class Camera:
 
 
 class LaptopCamera:
-    """A dim still scene like a laptop webcam on a stall table. Its sensor noise is confined to a
-    small patch (enough for the watchdog to see a live camera, not a frozen one), so the
-    screenshots stay small files."""
+    """The laptop's own camera, as a second demo picture tinted warm: visibly not the phone's on
+    program (and, like any live camera, changing every frame)."""
 
     live = False
 
     def __init__(self, size: tuple[int, int], fps: float) -> None:
+        from booth.devices.demo import DemoSource
+
         self.label = "camera:laptop"
         self.nominal_fps = fps
-        w, h = size
-        y, x = np.mgrid[0:h, 0:w]
-        base = np.empty((h, w, 3), np.float32)
-        base[..., 0] = 40 + 30 * (x / w)
-        base[..., 1] = 55 + 35 * (y / h)
-        base[..., 2] = 75 + 50 * (1 - y / h)
-        cx, cy = w // 2, h // 2  # a table-top "product": a pale box in the middle
-        base[cy - h // 6 : cy + h // 6, cx - w // 8 : cx + w // 8] = (170, 180, 190)
-        self._base = base
-        self._rng = np.random.default_rng(1)
+        self._demo = DemoSource(size, fps, label=self.label)
+        self._tint = np.array([0.55, 0.75, 1.0], np.float32)  # BGR: warmer, dimmer
 
     def open(self) -> None:
-        pass
+        self._demo.open()
 
     def read(self):
-        frame = self._base.astype(np.uint8)
-        patch = frame[-40:-8, -40:-8]
-        patch[:] = np.clip(patch + self._rng.normal(0, 6.0, patch.shape), 0, 255).astype(np.uint8)
-        return frame
+        return (self._demo.read() * self._tint).astype(np.uint8)
 
     def close(self) -> None:
-        pass
+        self._demo.close()
 
 
 def wait(predicate, timeout: float, app) -> None:
@@ -185,7 +175,7 @@ def main() -> int:
     try:
         window.show_on_screen()
         wait(lambda: window.view.frames_shown > 10, 20, app)
-        settle(app, 2.5)  # rig health's first figures
+        settle(app, 20)  # rig health's first figures, and some history to plot
         c = booth.controller
         if "ready" in wanted:
             grab(app, args.out / "ready.png")
@@ -204,6 +194,7 @@ def main() -> int:
         booth.switcher.reconnect_now()
         if "tech_lead" in wanted:
             window.toggle_health()
+            window.health_panel.range_box.setCurrentIndex(2)  # since start-up: the whole history
             settle(app, 2.5)
             grab(app, args.out / "tech_lead.png")
             window.toggle_health()
