@@ -44,7 +44,8 @@ class MicMeter(QWidget):
         elif status.state is not MicState.LIVE or status.meter is None:
             self.text = "MIC …"
         else:
-            self.text = f"MIC {status.meter.peak_dbfs:.0f} dB" + (" CLIP" if status.meter.clipping else "")
+            peak = round(status.meter.peak_dbfs) or 0  # never "-0 dB"
+            self.text = f"MIC {peak} dB" + (" CLIP" if status.meter.clipping else "")
         self.setToolTip(self.text if status is None else f"{self.text}: {status.detail or status.device or ''}")
         self.update()
 

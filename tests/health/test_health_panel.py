@@ -62,3 +62,22 @@ def test_history_is_kept_while_the_panel_is_hidden_and_the_plots_say_what_they_s
     legend = [label.text for _sample, label in panel.plot_items['power'].legend.items]
     assert legend == ["battery %", "CPU % (machine)"]
     assert "1 min of history kept" in panel.covered_label.text() or "58 s" in panel.covered_label.text()
+
+
+def test_free_disk_reads_the_same_in_the_health_and_output_tabs(qtbot):
+    """One unit convention: the same bytes are the same figure wherever they are shown."""
+    import dataclasses
+
+    from booth.core.health.system import DiskStatus
+    from booth.core.output import OutputStatus
+    from booth.ui.output_panel import OutputPanel
+
+    free = 41_234_567_890
+    health, output = HealthPanel(), OutputPanel()
+    qtbot.addWidget(health)
+    qtbot.addWidget(output)
+    snapshot = dataclasses.replace(make_snapshot(), disk=DiskStatus("/rec", free, 256_000_000_000, 6e6))
+    health.set_snapshot(snapshot)
+    output.set_status(OutputStatus(recording_path="/rec/x.ts", recording_bytes=812_000_000, free_disk_bytes=free))
+    assert "41.2 GB free" in health.rows["disk"].text()
+    assert "41.2 GB free" in output.recording_label.text() and "812.0 MB" in output.recording_label.text()

@@ -122,3 +122,30 @@ def test_each_cut_is_logged_with_its_reason_and_the_gap_viewers_saw(qtbot, tmp_p
     assert (cuts[0]["from"], cuts[0]["to"], cuts[0]["automatic"]) == ("primary", "secondary", True)
     assert cuts[0]["reason"].startswith("primary down: test:phone: unplugged by the test")
     assert cuts[0]["gap_ms"] > 0
+
+
+def test_the_return_dwell_counts_down_on_the_primarys_line(qtbot):
+    base = demo_config()
+    config = type(base)(drop=dataclasses.replace(base.drop, pre_sale=True), program=ProgramConfig(*SIZE, 30),
+                        failover=FailoverSettings(dwell_s=3.0))  # fmt: skip
+    primary = SolidSource(SIZE, label="test:phone")
+    booth = build_booth(config, source=primary, secondary_source=SolidSource(SIZE, bgr=(30, 120, 30)))
+    window = build_window(booth)
+    qtbot.addWidget(window)
+    booth.start()
+    try:
+        window.show()
+        wait_until(lambda: latest_program(booth).source == "primary", 8)
+        primary.unplugged.set()
+        wait_until(lambda: latest_program(booth).source == "secondary", 5)
+        primary.unplugged.clear()
+        booth.switcher.reconnect_now()
+        program = window.source_panel.rows["primary"].program
+        wait_until(lambda: program.text().startswith("BACK ON IN "), 5, "the countdown")  # the dwell runs
+        seen = {program.text()}
+        wait_until(lambda: seen.add(program.text()) or program.text() == "● ON PROGRAM", 8, "the primary back")
+        counted = sorted(t for t in seen if t.startswith("BACK ON IN "))
+        assert counted[-1] in ("BACK ON IN 3 s", "BACK ON IN 2 s") and len(counted) >= 2  # it counted down
+    finally:
+        window.close()
+        booth.stop()

@@ -138,3 +138,37 @@ def test_recording_counts_as_on_air(qtbot, tmp_path):
     finally:
         window.close()
         booth.stop()
+
+
+def test_the_offer_state_is_on_screen_and_every_big_button_shows_its_key(qtbot, host):
+    from booth.ui.key_button import KeyButton
+
+    booth, window, _ = host
+    assert window.offer_pill.text() == "READY · 01:30"
+    qtbot.keyClick(window, Qt.Key.Key_T)
+    wait_until(lambda: window.offer_pill.text().startswith("LIVE · 01:"), 3, "LIVE on the pill")
+    assert window.output_pill.text() == "NO OUTPUT" and window.rec_pill.text() == "NO REC"
+    booth.controller.end_offer()
+    wait_until(lambda: window.offer_pill.text() == "OFFER ENDED", 3, "ENDED on the pill")
+    assert window.sell_button.text() == "SALES CLOSED" and window.sell_button.key == "E reopens"
+    keys = {b.text(): b.key for b in window.side.findChildren(KeyButton) if b.objectName() != "sku"}
+    assert keys == {"SALES CLOSED": "E reopens", "ENDED": "T", "+30 s": "E", "UNDO": "Backspace", "ADJUST": "A",
+                    "CLIP": "C", "AUTO": "L", "HOLD 2ND": "L", "FORCE 1ST": "L", "TECH LEAD": "H", "KEYS": "F1"}
+    assert [b.key for b in window.sku_buttons.values()] == ["1"]
+    assert window.source_panel.reconnect_button.key == "F5"
+
+
+def test_the_microphone_meter_says_what_it_hears(qtbot):
+    from booth.core.health.meter import MeterReading, MicState, MicStatus
+    from booth.ui.mic_meter import MicMeter
+
+    meter = MicMeter()
+    qtbot.addWidget(meter)
+    meter.set_status(MicStatus(MicState.LIVE, "USB Audio", meter=MeterReading(-18.2, -27.0, -12.0, False, 0, 0.3)))
+    assert meter.text == "MIC -18 dB"
+    meter.set_status(MicStatus(MicState.LIVE, "USB Audio", meter=MeterReading(-0.4, -6.0, -0.1, True, 3, 0.0)))
+    assert meter.text == "MIC 0 dB CLIP"
+    meter.set_status(MicStatus(MicState.NO_DEVICE, detail="no input device"))
+    assert meter.text == "NO MIC" and "no input device" in meter.toolTip()
+    meter.set_status(MicStatus(MicState.LOST, "USB Audio"))
+    assert meter.text == "MIC LOST"
