@@ -69,7 +69,6 @@ class NumberDialog(QDialog):
         self.spin.setRange(0, maximum)
         self.spin.setValue(value)
         self.spin.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.spin.setButtonSymbols(QSpinBox.ButtonSymbols.NoButtons)
         layout.addWidget(self.spin)
         buttons = QHBoxLayout()
         self.cancel_button = QPushButton("Cancel")

@@ -448,7 +448,8 @@ class MainWindow(QMainWindow):
             self._quit_confirmed = True
             self.close()
             return
-        question = "Quit Booth now? " + "; ".join(risks) + ": all of it stops."
+        said = risks[0] if len(risks) == 1 else ", ".join(risks[:-1]) + " and " + risks[-1]
+        question = f"Quit Booth now? {said[0].upper()}{said[1:]}. Quitting stops {'it' if len(risks) == 1 else 'them'}."
         self._ask(ConfirmDialog(question, "Quit", self, cancel_text="Stay"), lambda _d: self._quit_now())
 
     def _quit_now(self) -> None:

@@ -14,6 +14,7 @@ from booth.app.root import build_booth
 from booth.core.config import ProgramConfig, demo_config
 from booth.core.drop import DropSpec, Sku
 from booth.ui.dialogs import AdjustStockDialog, ConfirmDialog, ViewerCountDialog
+from booth.ui.theme import stylesheet
 from tests.conftest import SolidSource
 from tests.waiting import wait_until
 
@@ -21,7 +22,8 @@ SIZE = (640, 360)
 
 
 @pytest.fixture
-def host(qtbot):
+def host(qtbot, qapp):
+    qapp.setStyleSheet(stylesheet())  # the real look: a style can hide what is typed (it once did)
     spec = DropSpec("Keys drop", (Sku("tee", "TEE / BLACK", 12),), timer_seconds=90)
     config = dataclasses.replace(demo_config(), drop=spec, program=ProgramConfig(*SIZE, 30))
     booth = build_booth(config, source=SolidSource(SIZE))
@@ -35,6 +37,7 @@ def host(qtbot):
     yield booth, window, viewers
     window.close()
     booth.stop()
+    qapp.setStyleSheet("")
 
 
 def typed_into(qtbot, dialog_type, window, keys: str):
@@ -52,6 +55,8 @@ def test_enter_applies_the_stock_typed_in_adjust_stock(qtbot, host):
     qtbot.keyClick(window, Qt.Key.Key_A)
     dialog = typed_into(qtbot, AdjustStockDialog, window, "7")  # replaces the 12 shown, not "127"
     assert dialog.confirm_button.text() == "Set stock to 7" and dialog.confirm_button.isDefault()
+    typed = dialog.spin.lineEdit()  # and the host sees what they typed
+    assert typed.text() == "7" and typed.width() > typed.fontMetrics().horizontalAdvance("100000")
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
     wait_until(lambda: booth.controller.view().sku("tee").left == 7, 3, "the stock to be 7")
     wait_until(lambda: "Stock of TEE / BLACK set to 7." in window.message.text(), 3, "the message")
@@ -102,7 +107,8 @@ def test_ctrl_q_while_live_asks_first_and_enter_stays(qtbot, host):
     wait_until(lambda: booth.controller.view().phase.value == "live", 3, "the offer to start")
     qtbot.keyClick(window, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
     confirm = typed_into(qtbot, ConfirmDialog, window, "")
-    assert confirm.question.text().startswith("Quit Booth now? the offer is live (01:")
+    assert confirm.question.text().startswith("Quit Booth now? The offer is live (01:")
+    assert confirm.question.text().endswith("left). Quitting stops it.")
     assert confirm.cancel_button.text() == "Stay" and confirm.cancel_button.isDefault()
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
     wait_until(lambda: not confirm.isVisible(), 3, "the question to close")
