@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QRect, QSettings, Qt, QTimer
 from PySide6.QtGui import QColor, QGuiApplication, QKeySequence, QScreen, QShortcut
-from PySide6.QtWidgets import QListWidget, QListWidgetItem, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QListWidget, QListWidgetItem, QScrollArea, QTabWidget, QVBoxLayout, QWidget
 
 from booth.ui.theme import PALETTE
 from booth.ui.window_place import restore_geometry, save_geometry
@@ -71,8 +71,19 @@ class TechLeadWindow(QWidget):
         self.setMinimumSize(480, 400)
 
     def add_tab(self, widget: QWidget, title: str) -> int:
-        """Another page (the control API's connection panel, …); returns its index."""
-        return self.tabs.addTab(widget, title)
+        """Another page (the control API's connection panel, …); returns its index. A page taller
+        than the window scrolls rather than being cut."""
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(widget)
+        return self.tabs.addTab(scroll, title)
+
+    def page(self, index: int) -> QWidget:
+        """The widget of tab `index` (inside its scroll area)."""
+        scroll = self.tabs.widget(index)
+        assert isinstance(scroll, QScrollArea)
+        return scroll.widget()
 
     def add_shortcut(self, key: str, handler) -> None:  # type: ignore[no-untyped-def]
         shortcut = QShortcut(QKeySequence(key), self)
