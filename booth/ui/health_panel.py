@@ -13,8 +13,8 @@ import html
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QResizeEvent, QShowEvent
+from PySide6.QtWidgets import QBoxLayout, QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from booth.core.health.alerts import Alert, Severity
 from booth.core.health.history import HealthHistory
@@ -41,6 +41,7 @@ _VERDICT_SEVERITY = {
     PowerVerdict.UNKNOWN: Severity.WARN,
 }
 PLOT_STEP_S = 1.0
+WIDE_PX = 900  # from this width the figures sit beside the plots
 # What the plots span: (label, seconds; None = everything kept since start-up).
 RANGES: tuple[tuple[str, float | None], ...] = (("last 10 min", 600.0), ("last hour", 3600.0),
                                                  ("since start-up", None))
@@ -138,7 +139,7 @@ class HealthPanel(QWidget):
 
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setBackground(PALETTE.window)
-        self.plots.setMinimumHeight(320)
+        self.plots.setMinimumHeight(240)
         self._plots_added = 0
         self.curves: dict[str, pg.PlotDataItem] = {}
         self._plot_power = self._add_plot("Battery and CPU", "percent", "%", (0, 100))
@@ -157,11 +158,24 @@ class HealthPanel(QWidget):
         self._rtt_pens = ["#f4d03f", "#48c9b0", "#eb984e", "#a569bd", "#5dade2"]
         self._dirty = False
 
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 12, 12, 12)
-        layout.addLayout(grid)
-        layout.addLayout(range_row)
-        layout.addWidget(self.plots, 1)
+        figures = QVBoxLayout()
+        figures.addLayout(grid)
+        figures.addLayout(range_row)
+        figures.addStretch(1)
+        # Figures above the plots in a tall window, beside them in a wide one (the window over a
+        # 1366×768 laptop's preview is wide and short).
+        self._layout = QBoxLayout(QBoxLayout.Direction.TopToBottom, self)
+        self._layout.setContentsMargins(12, 12, 12, 12)
+        self._layout.setSpacing(12)
+        self._layout.addLayout(figures)
+        self._layout.addWidget(self.plots, 1)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        wide = event.size().width() >= WIDE_PX
+        direction = QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom
+        if self._layout.direction() != direction:
+            self._layout.setDirection(direction)
 
     def _add_plot(self, title: str, y_name: str, y_unit: str, y_range: tuple[float, float] | None) -> pg.PlotItem:
         plot = self.plots.addPlot(title=f'<span style="color:{PALETTE.muted}">{title}</span>')

@@ -673,7 +673,8 @@ class MainWindow(QMainWindow):
         if self.side.width() != side:
             self.side.setFixedWidth(side)
         size = event.size()
-        small = size.width() < MIN_SIZE.width() or size.height() < MIN_SIZE.height()
+        # Only a window on screen can be too small (the first resize comes before it is shown).
+        small = self.isVisible() and (size.width() < MIN_SIZE.width() or size.height() < MIN_SIZE.height())
         self._too_small = (
             f"This window is {size.width()}×{size.height()}: Booth needs {MIN_SIZE.width()}×{MIN_SIZE.height()} "
             "to show everything. Maximise it, or press F11 for full screen."

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 STATES = ("ready", "live_amber", "failover_cut", "tech_lead", "sold_out", "ended", "bad_file")
+EXTRA = ("tech_sources", "tech_messages")  # --states all: these too
 
 DROP = """
 [drop]
@@ -149,7 +150,7 @@ def main() -> int:
     parser.add_argument("out", type=Path)
     parser.add_argument("--states", default=",".join(STATES))
     args = parser.parse_args()
-    wanted = set(args.states.split(","))
+    wanted = set(STATES + EXTRA) if args.states == "all" else set(args.states.split(","))
     args.out.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
     from PySide6.QtWidgets import QApplication
@@ -197,6 +198,12 @@ def main() -> int:
             window.health_panel.range_box.setCurrentIndex(2)  # since start-up: the whole history
             settle(app, 2.5)
             grab(app, args.out / "tech_lead.png")
+            for index, page in ((2, "tech_sources"), (3, "tech_messages")):
+                if page in wanted:
+                    window.tech.tabs.setCurrentIndex(index)
+                    settle(app, 0.6)
+                    grab(app, args.out / f"{page}.png")
+            window.tech.tabs.setCurrentIndex(0)
             window.toggle_health()
         wait(lambda: booth.program.newest().source == "primary", 20, app)
         c.feature("cap")
