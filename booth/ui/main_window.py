@@ -192,7 +192,7 @@ class MainWindow(QMainWindow):
         self.sell_button = KeyButton("SELL  +1", "sell", self.sell, "sell", key="Space / Enter")
         self.sell_button.key_colour = "#dff7e8"
         self.sell_button.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
-        self.sell_button.setMaximumHeight(160)
+        self.sell_button.setMaximumHeight(200)
         self.undo_button = KeyButton("UNDO", "undo", self.undo)
         self.undo_button.setToolTip("Undo the last sale (Backspace)")
         self.timer_button = KeyButton("START TIMER", "start_or_end", self.start_or_end)
@@ -231,27 +231,34 @@ class MainWindow(QMainWindow):
             self.sku_buttons[sku.id] = button
             chips.addWidget(button, index // columns, index % columns)
         side.addLayout(chips)
-        side.addWidget(self.sell_button, 2)
+        side.addWidget(self.sell_button, 4)
         timer_row = QGridLayout()
         timer_row.setSpacing(4)
         timer_row.addWidget(self.timer_button, 0, 0)
         timer_row.addWidget(self.extend_button, 0, 1)
         timer_row.setColumnStretch(0, 3)
         timer_row.setColumnStretch(1, 2)
-        side.addLayout(timer_row)
+        side.addLayout(timer_row, 1)
         edit_row = QHBoxLayout()
         edit_row.setSpacing(4)
         for button in (self.undo_button, self.adjust_button, self.clip_button):
             button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
             edit_row.addWidget(button, 1)
-        side.addLayout(edit_row)
-        side.addWidget(self.lock_bar)
+        side.addLayout(edit_row, 1)
+        side.addWidget(self.lock_bar, 1)
         side.addStretch(1)  # a tall screen's spare room goes here, not between the buttons
         help_row = QHBoxLayout()
         help_row.setSpacing(4)
         help_row.addWidget(self.health_button, 3)
         help_row.addWidget(self.keys_button, 2)
         side.addLayout(help_row)
+        for button in (self.timer_button, self.extend_button, self.undo_button, self.adjust_button,
+                       self.clip_button, *self.lock_bar.buttons.values()):
+            # On a tall screen the buttons grow into bigger targets, up to a point; the rest stays below.
+            button.setSizePolicy(button.sizePolicy().horizontalPolicy(), QSizePolicy.Policy.Preferred)
+            button.setMaximumHeight(68)
+        self.lock_bar.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.lock_bar.setMaximumHeight(68)
         self.side = QWidget()
         self.side.setObjectName("side")
         self.side.setLayout(side)
