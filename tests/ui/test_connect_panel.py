@@ -41,13 +41,13 @@ def decode_qr(panel: ConnectPanel) -> str:
 
 def test_the_connect_tab_pairs_a_phone_by_qr_and_never_shows_the_token(window, qtbot) -> None:
     booth, main = window
-    tabs = main.tech_tabs
+    tabs = main.tech.tabs  # the tech lead's own window
     names = [tabs.tabText(i) for i in range(tabs.count())]
     assert names[-1] == "Connect"
-    panel = tabs.widget(names.index("Connect"))
+    panel = main.tech.page(names.index("Connect"))
     main.show()
-    main.health_dock.show()
-    tabs.setCurrentWidget(panel)
+    main.toggle_health()
+    tabs.setCurrentIndex(names.index("Connect"))
     qtbot.waitUntil(lambda: panel.qr.pixmap() is not None and not panel.qr.pixmap().isNull(), timeout=5000)
 
     token = booth.api.token
