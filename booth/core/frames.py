@@ -17,13 +17,15 @@ class SourceFrame:
     pixels: Pixels
     seq: int
     captured_at: float  # monotonic seconds when the read returned
+    origin_at: float | None = None  # when the sender says it took the picture (monotonic), if it says
 
 
 @dataclass(frozen=True, slots=True)
 class ProgramFrame:
     """One program picture: BGRA at program size with the overlay burned in.
 
-    Never mutated after publication: the preview and the encoder share it.
+    Never mutated after publication: the preview and the encoder share it. `slot` and `program_at`
+    place it on the program clock (booth.core.program_clock): the encoder's PTS is the slot.
     """
 
     pixels: Pixels
@@ -33,9 +35,15 @@ class ProgramFrame:
     source_seq: int  # the source frame's seq, -1 for the slate
     captured_at: float  # when that source frame was captured
     repeat: bool  # the source had no new frame in time; the last one was shown again
+    slot: int = -1  # its slot on the program clock (-1: not composed on one)
+    program_at: float = 0.0  # the program clock's instant for that slot (monotonic): what it was composed FOR
+    origin_at: float | None = None  # when the sender took the picture shown (monotonic), if known
 
     def stamp(self) -> FrameStamp:
-        return FrameStamp(self.seq, self.composed_at, self.source, self.source_seq, self.captured_at, self.repeat)
+        return FrameStamp(
+            self.seq, self.composed_at, self.source, self.source_seq, self.captured_at, self.repeat,
+            self.slot, self.program_at, self.origin_at,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,3 +56,6 @@ class FrameStamp:
     source_seq: int
     captured_at: float
     repeat: bool
+    slot: int = -1
+    program_at: float = 0.0
+    origin_at: float | None = None

@@ -26,3 +26,6 @@ class SourceStatus:
     reconnects: int
     message: str  # the last problem in plain words, "" when fine
     next_attempt_in_s: float | None = None
+    delay_ms: float | None = None  # sender → program (median of the last second) where the sender stamps its time
+    delay_alert: str = ""  # a sentence while that delay has grown (a backlog building), "" otherwise
+    dropped: int = 0  # pictures skipped to stay at the newest when Booth fell behind the source

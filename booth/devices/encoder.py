@@ -6,14 +6,22 @@ PyAV#1053). The child only ever writes to a pipe, never to the network.
 
 Protocol (little-endian, fixed headers):
 - parent → child, on stdin:  ``<cId`` kind, length, seconds — then `length` payload bytes.
-  ``F`` a frame is in shared memory (program time `seconds`); ``A`` PCM s16le mono 48 kHz
-  follows (the microphone seam; silence fills any gap); ``Q`` finish and exit.
+  ``F`` a frame is in shared memory, composed for program time `seconds` (a whole number of
+  frame periods: its slot on the program clock); ``A`` PCM s16le mono 48 kHz follows, its first
+  sample captured at program time `seconds` (the microphone seam; silence fills any gap);
+  ``Q`` finish and exit.
 - child → parent, on stdout: ``<cBdI`` kind, flags, seconds, length — then the payload.
   ``R`` ready; ``K`` the frame was taken (shared memory is free again); ``T`` TS bytes
   (flags bit 0: the chunk starts at a keyframe); ``S`` stats JSON; ``E`` an error sentence.
 
 One frame is in flight at a time: the parent waits for ``K`` before it writes the next one,
 so the shared memory is never torn and a slow encoder means newest-wins drops in the parent.
+
+Timestamps: a frame's PTS is its program time in frame periods — never a count of frames sent,
+which creeps ahead of the clock whenever frames come a little faster than the rate, and never
+shifted to close a gap: a frame the parent dropped leaves a hole in PTS, as it did on the clock.
+Sound goes on the same clock (booth.core.audio_timeline), cut a little behind the video
+(`AUDIO_LAG_S`) so a block still on its way from the microphone is placed, not replaced by silence.
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from booth.core.audio_timeline import AudioTimeline
 from booth.core.frames import Pixels
 from booth.core.tsscan import TsSplitter
 
@@ -43,6 +52,7 @@ IN_HEADER = struct.Struct("<cId")
 OUT_HEADER = struct.Struct("<cBdI")
 AUDIO_RATE = 48000
 AUDIO_FRAME = 1024
+AUDIO_LAG_S = 0.1  # a microphone block reaches the encoder ~50 ms after its first sample
 MAX_PAYLOAD = 16 << 20
 
 
@@ -246,9 +256,9 @@ def _child_main(settings_json: str, shm_name: str) -> int:  # pragma: no cover -
         return 2
     say(b"R")
 
-    pcm = bytearray()  # microphone samples waiting (s16le mono)
-    audio_pts = 0  # samples sent
+    sound = AudioTimeline(AUDIO_RATE, AUDIO_FRAME)
     last_pts = -1
+    out_of_order = 0
     encode_ms: list[float] = []
     frames = 0
     stats_at = time.monotonic()
@@ -259,19 +269,10 @@ def _child_main(settings_json: str, shm_name: str) -> int:  # pragma: no cover -
             container.mux_one(packet)
 
     def audio_until(seconds: float) -> None:
-        nonlocal audio_pts
-        while audio_pts + AUDIO_FRAME <= seconds * AUDIO_RATE:
-            want = AUDIO_FRAME * 2
-            if len(pcm) >= want:
-                chunk = np.frombuffer(bytes(pcm[:want]), np.int16)
-                del pcm[:want]
-            else:
-                pcm.clear()
-                chunk = np.zeros(AUDIO_FRAME, np.int16)
+        for first_sample, chunk in sound.frames_until(seconds):
             frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="s16", layout="mono")
             frame.sample_rate = AUDIO_RATE
-            frame.pts = audio_pts
-            audio_pts += AUDIO_FRAME
+            frame.pts = first_sample
             mux(audio.encode(frame), seconds)
 
     while True:
@@ -285,20 +286,23 @@ def _child_main(settings_json: str, shm_name: str) -> int:  # pragma: no cover -
         if kind == b"Q":
             break
         if kind == b"A":
-            pcm += payload or b""
-            if len(pcm) > AUDIO_RATE * 2 * 2:  # never more than 2 s waiting
-                del pcm[: len(pcm) - AUDIO_RATE * 2 * 2]
+            sound.add(seconds, payload or b"")
             continue
         if kind != b"F":
             continue
         t0 = time.perf_counter()
         yuv = cv2.cvtColor(frame_view, cv2.COLOR_BGRA2YUV_I420)
         say(b"K", seconds=seconds)  # shared memory is free: the parent may copy the next frame
-        pts = max(last_pts + 1, round(seconds * float(rate)))
+        pts = round(seconds * rate)
+        if pts <= last_pts:  # a frame for a slot already encoded: never shift the timeline for it
+            out_of_order += 1
+            continue
+        if last_pts < 0:
+            sound.start_at(seconds)  # the sound track starts with the first picture
         last_pts = pts
         vframe = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
         vframe.pts = pts
-        audio_until(seconds)
+        audio_until(seconds - AUDIO_LAG_S)
         mux(video.encode(vframe), seconds)
         out.flush()
         frames += 1
@@ -311,13 +315,19 @@ def _child_main(settings_json: str, shm_name: str) -> int:  # pragma: no cover -
                 "encode_ms_p50": ordered[len(ordered) // 2],
                 "encode_ms_p95": ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))],
                 "bytes": sink.bytes,
+                "last_pts": last_pts,
+                "out_of_order": out_of_order,
+                "audio_resyncs": sound.resyncs,
+                "audio_dropped_samples": sound.dropped_samples,
             }
             say(b"S", json.dumps(stats).encode())
             encode_ms.clear()
             stats_at = now
     with contextlib.suppress(Exception):
-        mux(video.encode(None), last_pts / float(rate) if last_pts >= 0 else 0.0)
-        mux(audio.encode(None), audio_pts / AUDIO_RATE)
+        end_s = (last_pts + 1) / float(rate) if last_pts >= 0 else 0.0
+        audio_until(end_s)  # the sound up to the end of the last frame
+        mux(video.encode(None), end_s)
+        mux(audio.encode(None), end_s)
         container.close()
         out.flush()
     del frame_view

@@ -9,6 +9,11 @@ program feed ──reader──► booth-output-feed ──shared memory──�
 The feed worker sends one frame at a time and waits for the child's "taken" before the next, so a
 slow encoder means newest-wins drops here (counted), never a growing queue. A dead encoder is
 restarted by the feed worker after `RESTART_AFTER_S`; the preview and the drop never notice.
+
+Time: the stream's zero is the program clock instant of the first frame sent. A frame goes with its
+slot's program time (a dropped frame leaves a gap, it never shifts the rest); a microphone block
+goes with the program time of its first sample, on the same clock, so sound and picture of the same
+moment carry the same timestamp however long either took to get here.
 """
 
 from __future__ import annotations
@@ -64,7 +69,7 @@ class EncoderLink:
         self._acked = threading.Event()
         self._error = ""
         self._failed_at: float | None = None
-        self._t0: float | None = None
+        self._t0: tuple[int, float] | None = None  # (slot, program clock instant) of the stream's zero
         self._frames_sent = 0
         self._dropped_before_ready = 0  # skipped while the encoder process started: not its fault
         self._stats: dict[str, float] = {}
@@ -90,12 +95,18 @@ class EncoderLink:
             encoder.stop()  # its stdout closes: the reader worker's read returns
         self._out.join()
 
-    def push_audio(self, pcm: bytes) -> None:
-        """PCM s16le mono 48 kHz from the microphone feed; dropped while the encoder (re)starts."""
-        encoder = self._encoder
-        if encoder is not None and self._ready:
+    def push_audio(self, pcm: bytes, captured_at: float) -> None:
+        """PCM s16le mono 48 kHz from the microphone feed, its first sample captured at `captured_at`
+        (monotonic); dropped while the encoder (re)starts or before the first frame set the zero."""
+        encoder, t0 = self._encoder, self._t0
+        if encoder is not None and self._ready and t0 is not None:
             with contextlib.suppress(EncoderDied):  # the reader reports it
-                encoder.send_audio(pcm, 0.0)
+                encoder.send_audio(pcm, captured_at - t0[1])
+
+    @property
+    def stream_zero(self) -> float | None:
+        """The program clock instant (monotonic) that is time 0 of the encoded stream, once known."""
+        return self._t0[1] if self._t0 is not None else None
 
     def status(self) -> EncoderStatus:
         with self._lock:
@@ -156,10 +167,10 @@ class EncoderLink:
         if frame is None or self._feed.stopping:
             return 0.0
         if self._t0 is None:
-            self._t0 = frame.composed_at
+            self._t0 = (frame.slot, frame.program_at)
         self._acked.clear()
         try:
-            encoder.send_frame(frame.pixels, frame.composed_at - self._t0)
+            encoder.send_frame(frame.pixels, (frame.slot - self._t0[0]) / self.settings.fps)
         except EncoderDied:
             self._acked.set()
             return 0.1  # the reader worker reports it and asks for a restart

@@ -141,9 +141,10 @@ class ProgramOut:
 
     # -- the host's actions ------------------------------------------------------------------
 
-    def push_audio(self, pcm: bytes) -> None:
-        """The microphone seam: PCM s16le mono 48 kHz, in order. Without it the stream carries silence."""
-        self.encoder.push_audio(pcm)
+    def push_audio(self, pcm: bytes, captured_at: float) -> None:
+        """The microphone seam: PCM s16le mono 48 kHz, in order, its first sample captured at
+        `captured_at` (monotonic). Without it the stream carries silence."""
+        self.encoder.push_audio(pcm, captured_at)
 
     def clip(self, seconds: float | None = None) -> Future[ClipResult]:
         """Save the last `seconds` (default `clip_seconds`) as an MP4; the future resolves in ~1 s."""

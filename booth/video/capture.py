@@ -13,9 +13,11 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from booth.core import timecode
 from booth.core.failover import Observation
 from booth.core.frames import SourceFrame
 from booth.core.source_state import SourceState, SourceStatus
+from booth.core.timing import InputDelayMeter
 from booth.devices.imaging import picture_change, picture_sample
 from booth.devices.sources import FrameSource, SourceError
 from booth.runtime.feed import Feed
@@ -25,6 +27,8 @@ log = logging.getLogger(__name__)
 
 BACKOFF_S = (0.5, 1.0, 2.0, 4.0, 8.0, 10.0)
 HISTORY = 256  # frame times and picture changes kept for the watchdog (> 2 s at 60 fps)
+STAMP_PLAUSIBLE_S = (-2.0, 60.0)  # a sender stamp this far from our clock is another picture, not a stamp
+ALERT_CHECK_S = 0.5
 
 
 def default_retry_delay(failures: int) -> float:
@@ -80,10 +84,11 @@ class _Reader:
         except Exception as exc:
             return self._down(exc)
         now = capture._clock()
+        origin = capture._origin(pixels, now)
         sample = picture_sample(pixels)
         change = picture_change(self.previous_sample, sample)
         self.previous_sample = sample
-        if not capture._publish(self, pixels, now, change):
+        if not capture._publish(self, pixels, now, change, origin):
             return 60.0  # abandoned while blocked in read(): publish nothing, wait to be stopped
         self.frames_since_open += 1
         return 0.0
@@ -123,6 +128,8 @@ class CaptureService:
         clock: Callable[[], float] = time.monotonic,
         retry_delay: Callable[[int], float] = default_retry_delay,
         make_source: Callable[[], FrameSource] | None = None,
+        wall: Callable[[], float] = time.time,
+        delay_warn_ms: float = 100.0,
     ) -> None:
         self.role = role
         self.source = source
@@ -144,6 +151,11 @@ class CaptureService:
         self._recent: deque[float] = deque(maxlen=HISTORY)
         self._changes: deque[tuple[float, float]] = deque(maxlen=HISTORY)
         self._live_since: float | None = None
+        self._wall = wall
+        self._delay = InputDelayMeter(role, delay_warn_ms)
+        self._alert_checked_at = 0.0
+        self._alert = ""
+        self._alert_listeners: list[Callable[[str, str], None]] = []
 
     # -- control ----------------------------------------------------------------------------
 
@@ -169,6 +181,11 @@ class CaptureService:
                     log.exception("closing the stuck %s source failed", self.role)
         for old in abandoned:
             old.worker.join(0.5)  # decoder processes were killed, so these return; in-process ones may not
+
+    def on_delay_alert(self, listener: Callable[[str, str], None]) -> None:
+        """`listener(role, sentence)` on the reader's thread when the input delay alert is raised
+        (a sentence) or cleared ("")."""
+        self._alert_listeners.append(listener)
 
     def reconnect_now(self) -> None:
         reader = self._reader
@@ -214,9 +231,11 @@ class CaptureService:
             fps = sum(1 for t in self._recent if now - t <= 1.0)
             age = None if self._last_frame_at is None else now - self._last_frame_at
             next_in = None if self._next_attempt_at is None else max(0.0, self._next_attempt_at - now)
+            delay = self._delay.reading(now)
             return SourceStatus(
                 self.role, self.source.label, self._state, float(fps), age,
                 self._frames, self._reconnects, self._message, next_in,
+                delay.delay_ms, delay.alert, int(getattr(self.source, "dropped", 0)),
             )  # fmt: skip
 
     @property
@@ -241,7 +260,19 @@ class CaptureService:
                 self._live_since = None
                 self._state, self._message, self._next_attempt_at = SourceState.DOWN, message, next_at
 
-    def _publish(self, reader: _Reader, pixels: object, now: float, change: float) -> bool:
+    def _origin(self, pixels: object, now: float) -> float | None:
+        """When the sender took this picture (monotonic), if it stamped its wall clock into it."""
+        stamped = timecode.read(pixels, timecode.Band.TOP)  # type: ignore[arg-type]
+        if stamped is None:
+            return None
+        wall_ms = self._wall() * 1000
+        age_s = (wall_ms - timecode.unwrap(stamped, round(wall_ms))) / 1000
+        if not STAMP_PLAUSIBLE_S[0] <= age_s <= STAMP_PLAUSIBLE_S[1]:
+            return None
+        return now - age_s
+
+    def _publish(self, reader: _Reader, pixels: object, now: float, change: float, origin: float | None) -> bool:
+        alert: str | None = None
         with self._lock:
             if not self._owns(reader):
                 return False
@@ -254,5 +285,21 @@ class CaptureService:
             if self._state is not SourceState.LIVE:
                 self._state, self._message, self._next_attempt_at = SourceState.LIVE, "", None
                 self._live_since = now
-        self.frames.put(SourceFrame(pixels, seq, now))  # type: ignore[arg-type]
+                self._delay.reset()  # a new connection: a new baseline
+            if origin is not None:
+                self._delay.add(now, now - origin)
+            if now - self._alert_checked_at >= ALERT_CHECK_S:
+                self._alert_checked_at = now
+                current = self._delay.reading(now).alert
+                if bool(current) != bool(self._alert):
+                    alert = current
+                self._alert = current
+        self.frames.put(SourceFrame(pixels, seq, now, origin))  # type: ignore[arg-type]
+        if alert is not None:
+            if alert:
+                log.warning("%s", alert)
+            else:
+                log.info("%s source: input delay back to normal", self.role)
+            for listener in self._alert_listeners:
+                listener(self.role, alert)
         return True

@@ -4,12 +4,15 @@ It composes as soon as the active source delivers (latency = compose time) and i
 clock fills in when the source does not (the last frame again, or the slate), so the
 outputs never stall and every gap is visible in the program frames.
 
-Pacing: a grid of program frame times. A frame is composed when a fresh source frame
-is there and its grid window is open, or when the window closes (a repeat). The grid
-advances exactly one period per output, so a faster source cannot raise the program
-rate. When the source runs at the program rate (exactly one new frame per output), the
-grid is nudged toward the moments its frames arrive, so they are composed the instant
-they land instead of waiting for a window to open.
+Pacing: the program clock (booth.core.program_clock). Each frame is composed FOR one slot of
+the clock and carries it (the encoder's PTS is the slot). A frame is composed when a fresh source
+frame is there and its slot's window is open, or when the window closes (a repeat); a slot whose
+window passed while the machine was stalled is skipped (a gap in PTS, never a burst). When the
+source runs at the program rate, the compose moment locks onto its arrivals within half a frame,
+so its frames are composed the instant they land — and the program still runs at exactly its rate.
+
+With `timecode`, each frame's slot is stamped in a thin strip at its bottom edge
+(booth.core.timecode), so a read-back of what viewers get can tell which frame it is.
 """
 
 from __future__ import annotations
@@ -24,9 +27,11 @@ from dataclasses import dataclass
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter
 
+from booth.core import timecode as program_timecode
 from booth.core.config import ProgramConfig
 from booth.core.frames import FrameStamp, Pixels, ProgramFrame, SourceFrame
 from booth.core.overlay import OverlayModel
+from booth.core.program_clock import ProgramClock, Window
 from booth.devices.imaging import solid, to_program
 from booth.runtime.feed import Feed
 from booth.runtime.worker import Worker
@@ -34,7 +39,6 @@ from booth.video.overlay_render import OverlayRenderer, overlay_fonts
 
 log = logging.getLogger(__name__)
 
-PHASE_GAIN = 0.25  # how quickly the grid locks onto a source's rhythm
 STATS_WINDOW = 4000  # frames kept for percentiles (over a minute at 60 fps)
 
 
@@ -47,6 +51,7 @@ class CompositorStats:
     compose_ms_p95: float
     latency_ms_p50: float
     latency_ms_p95: float
+    skipped_slots: int = 0  # program clock slots given up while the machine was too busy (PTS gaps)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -70,6 +75,7 @@ class Compositor:
         slate_text: str = "Back in a moment",
         clock: Callable[[], float] = time.monotonic,
         slate_picture: Pixels | None = None,
+        timecode: bool = False,
     ) -> None:
         self.config = program
         self.program: Feed[ProgramFrame, FrameStamp] = Feed(stamp=ProgramFrame.stamp)
@@ -88,8 +94,8 @@ class Compositor:
         self._out_times: deque[float] = deque(maxlen=240)
         self._frames = 0
         self._repeats = 0
-        self._period = 1.0 / program.fps
-        self._next_due: float | None = None
+        self._timecode = timecode
+        self._program_clock: ProgramClock | None = None
         self._last: tuple[str, SourceFrame] | None = None
         self._worker = Worker("booth-compositor", self._step, "Program picture", join_timeout_s=5.0)
 
@@ -109,10 +115,11 @@ class Compositor:
             compose = list(self._compose_ms)
             latency = list(self._latency_ms)
             fps = float(sum(1 for t in self._out_times if now - t <= 1.0))
+            skipped = self._program_clock.skipped if self._program_clock is not None else 0
             return CompositorStats(
                 fps, self._frames, self._repeats,
                 percentile(compose, 50), percentile(compose, 95),
-                percentile(latency, 50), percentile(latency, 95),
+                percentile(latency, 50), percentile(latency, 95), skipped,
             )  # fmt: skip
 
     def reset_stats(self) -> None:
@@ -122,14 +129,19 @@ class Compositor:
 
     # -- the worker -----------------------------------------------------------------------------
 
+    @property
+    def program_clock(self) -> ProgramClock | None:
+        """The clock frames are composed for (None until the first frame)."""
+        return self._program_clock
+
     def _step(self) -> float:
-        """One program frame: wait for a fresh picture within its grid window, else repeat one."""
-        period = self._period
-        half = period / 2
-        if self._next_due is None:
-            self._next_due = self._clock() + half
-        next_due = self._next_due
-        wait = next_due - half - self._clock()
+        """One program frame: wait for a fresh picture within its slot's window, else repeat one."""
+        clock = self._program_clock
+        if clock is None:
+            # The first slot's window opens now.
+            clock = self._program_clock = ProgramClock(self.config.fps, self._clock() + 0.5 / self.config.fps)
+        window = clock.window()
+        wait = window.opens - self._clock()
         if wait > 0:
             return wait  # the window for this frame is not open yet
         role = self._on_program()
@@ -137,7 +149,7 @@ class Compositor:
         fresh: SourceFrame | None = None
         in_step = False
         if reader is not None:
-            got = reader.wait(next_due + half - self._clock())
+            got = reader.wait(window.closes - self._clock())
             now_on = self._on_program()
             if got is None and now_on != role and now_on in self._readers:
                 # The switcher cut away while we waited on a stalled source: take the new
@@ -152,19 +164,15 @@ class Compositor:
             return 0.0
         picked_at = self._clock()
         try:
-            frame = self._compose(fresh, self._last, reader is not None, picked_at)
+            frame = self._compose(fresh, self._last, reader is not None, picked_at, window)
             self.program.put(frame)
             if frame.seq == 1:
                 log.info("program running: first frame %dx%d composed from %s", *self.config.size, frame.source)
         finally:
-            if fresh is not None and in_step:
-                error = min(half, max(-half, fresh.captured_at - next_due))
-                next_due += period + PHASE_GAIN * error
-            else:
-                next_due += period
-            if self._clock() - next_due > period:
-                next_due = self._clock() + half  # fell behind (machine busy): resync, don't burst
-            self._next_due = next_due
+            arrival = fresh.captured_at if fresh is not None and in_step else None
+            skipped = clock.composed(self._clock(), arrival)
+            if skipped:
+                log.debug("program clock: %d slot(s) skipped (the compositor was late)", skipped)
         return 0.0
 
     def _compose(
@@ -173,15 +181,19 @@ class Compositor:
         last: tuple[str, SourceFrame] | None,
         has_source: bool,
         picked_at: float,
+        window: Window,
     ) -> ProgramFrame:
         w, h = self.config.size
+        origin_at = None
         if has_source and last is not None:
             name, shown = last
             pixels = to_program(shown.pixels, w, h)
-            source_seq, captured_at = shown.seq, shown.captured_at
+            source_seq, captured_at, origin_at = shown.seq, shown.captured_at, shown.origin_at
         else:
             name, pixels, source_seq, captured_at = "slate", self._slate.copy(), -1, picked_at
         self._renderer.burn(pixels, self._overlay())
+        if self._timecode:
+            program_timecode.draw(pixels, window.slot, program_timecode.Band.BOTTOM)
         done = self._clock()
         repeat = fresh is None
         with self._lock:
@@ -192,7 +204,7 @@ class Compositor:
             if not repeat:
                 self._latency_ms.append((done - captured_at) * 1000)
             seq = self._frames
-        return ProgramFrame(pixels, seq, done, name, source_seq, captured_at, repeat)
+        return ProgramFrame(pixels, seq, done, name, source_seq, captured_at, repeat, window.slot, window.at, origin_at)
 
 
 def render_slate(size: tuple[int, int], text: str) -> Pixels:

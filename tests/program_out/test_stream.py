@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 
 import av
@@ -179,7 +180,7 @@ def test_srt_ingest_receives_the_program(make_output, tmp_path):
         out = make_output(primary=f"srt://127.0.0.1:{port}?passphrase=sk_srt_passphrase1", recording=None)
         out.start()
         wait_until(lambda: out.status().state is OutputState.LIVE, 15, "live over SRT")
-        out.push_audio(bytes(48000 * 2 // 10))  # 100 ms from the microphone seam
+        out.push_audio(bytes(48000 * 2 // 10), time.monotonic() - 0.1)  # 100 ms from the microphone seam
         wait_until(lambda: received.exists() and received.stat().st_size > 100_000, 15, "SRT bytes")
         assert "sk_srt_passphrase1" not in out.status().ingest
         out.stop()
