@@ -121,7 +121,8 @@ def build_booth(
             return open_source(spec, config.program.size, config.program.fps)
 
         return CaptureService(
-            role, injected or make(), retry_delay=retry_delay, make_source=None if injected else make
+            role, injected or make(), retry_delay=retry_delay, make_source=None if injected else make,
+            delay_warn_ms=config.timing.input_delay_warn_ms,
         )
 
     primary = capture("primary", config.primary, source)
@@ -140,7 +141,7 @@ def build_booth(
     booth: Booth
     compositor = Compositor(
         config.program, switcher.feeds(), lambda: switcher.on_program, lambda: booth.overlay_model(),
-        slate_text=config.slate_text, slate_picture=slate_picture,
+        slate_text=config.slate_text, slate_picture=slate_picture, timecode=config.timing.timecode,
     )  # fmt: skip
     switcher.measure_cuts(compositor.program)
     for capture_service in captures:

@@ -16,6 +16,7 @@ BENCHMARKS: dict[str, str] = {
     "health": "booth.bench.health",
     "failover": "booth.bench.failover",
     "api": "booth.bench.api",
+    "timing": "booth.bench.timing",
 }
 
 

@@ -18,6 +18,11 @@ the GIL for long stretches. Commands, one per line on the control file descripto
 
 Events go to `emit` as one line each: ``listening HOST:PORT``, ``connected``,
 ``disconnected REASON``, ``ok COMMAND`` or ``error MESSAGE``.
+
+Every picture carries the sender's wall clock (ms) as a time code in a thin band at its top edge
+(booth.core.timecode), stamped the moment the picture is made, so Booth — and anything reading
+Booth's program or recording — can tell how long ago the sender took it. A frozen picture keeps
+its old stamp, as a frozen phone app re-sends the same bytes.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ import av
 import cv2
 import numpy as np
 
+from booth.core import timecode
 from booth.core.frames import Pixels
 
 log = logging.getLogger(__name__)
@@ -212,6 +218,7 @@ class PatternSender:
         if self.frozen and self._last_picture is not None and self._last_picture.shape[:2] == self.size[::-1]:
             return self._last_picture
         picture = self._noisy_still() if self.still_noise else self._pattern(self._frame_no)
+        timecode.draw(picture, round(time.time() * 1000), timecode.Band.TOP)
         self._last_picture = picture
         return picture
 

@@ -3,9 +3,14 @@
 A sound card's sample clock is not the program clock (crystals differ by tens of ppm, a resampler
 rounds), so counting samples would slowly pull the sound away from the picture. Each block comes
 with the program time of its first sample; blocks are laid end to end while they agree with their
-timestamps, and the timeline re-aligns when the (smoothed) disagreement passes `resync_s` — a
-drop or a few ms of silence, inaudible in speech — or at once after a real gap (blocks lost, the
-microphone re-opened). Where no sound came, the track carries silence, so it never stops.
+timestamps, and the timeline re-aligns when the disagreement passes `resync_s` — a drop or a few
+ms of silence, inaudible in speech — or after a real gap (blocks lost, the microphone re-opened).
+Where no sound came, the track carries silence, so it never stops.
+
+A timestamp is the moment a block reached us, so it is only ever late, never early: a busy machine
+delivers blocks tens of ms late and then in a burst. The disagreement that counts is therefore
+the smallest one over the last `window_s` — the blocks that came on time — so lateness never moves
+the sound, and only a real drift or a real gap does.
 
 Samples are counted at `rate` from the program clock's zero: sample n is program time n / rate.
 """
@@ -20,21 +25,23 @@ import numpy.typing as npt
 
 Samples = npt.NDArray[np.int16]
 
-SMOOTHING = 0.05  # weight of each block's disagreement in the running estimate
 
 
 class AudioTimeline:
     def __init__(
-        self, rate: int = 48000, frame: int = 1024, resync_s: float = 0.015, gap_s: float = 0.1, keep_s: float = 3.0
-    ) -> None:
+        self, rate: int = 48000, frame: int = 1024, resync_s: float = 0.010, gap_s: float = 0.1,
+        window_s: float = 2.0, gap_window_s: float = 0.3, keep_s: float = 3.0,
+    ) -> None:  # fmt: skip
         self.rate = rate
         self.frame = frame
         self._resync = round(resync_s * rate)
         self._gap = round(gap_s * rate)
+        self._window = round(window_s * rate)
+        self._gap_window = round(gap_window_s * rate)
         self._keep = round(keep_s * rate)
         self.next_sample = 0  # the first sample not yet cut into a frame
         self._end: int | None = None  # just after the last sample placed
-        self._drift = 0.0  # smoothed (timestamp − end-to-end position), in samples
+        self._errors: deque[tuple[int, int]] = deque()  # (where, timestamp − end-to-end position), in samples
         self._pending: deque[tuple[int, Samples]] = deque()
         self.resyncs = 0
         self.dropped_samples = 0  # sound that overlapped what was already placed or cut, or came too late
@@ -50,16 +57,20 @@ class AudioTimeline:
         if not len(samples):
             return
         stamped = round(start_s * self.rate)
-        if self._end is None or abs(stamped - self._end) > self._gap:
-            if self._end is not None:
-                self.resyncs += 1
-            position, self._drift = stamped, 0.0
+        if self._end is None:
+            position = stamped
         else:
-            self._drift += SMOOTHING * ((stamped - self._end) - self._drift)
+            self._errors.append((self._end, stamped - self._end))
+            while self._errors and self._end - self._errors[0][0] > self._window:
+                self._errors.popleft()
             position = self._end
-            if abs(self._drift) > self._resync:
-                position = self._end + round(self._drift)
-                self._drift = 0.0
+            # Blocks lost (or the microphone re-opened): every block since is far behind its time,
+            # where late blocks catch up in a burst. Otherwise a slow drift, judged on the least late.
+            lately = min(error for at, error in self._errors if self._end - at <= self._gap_window)
+            on_time = lately if lately > self._gap else min(error for _at, error in self._errors)
+            if on_time > self._gap or abs(on_time) > self._resync:
+                position += on_time
+                self._errors = deque((at, error - on_time) for at, error in self._errors)
                 self.resyncs += 1
         # Never over sound already placed or already cut into frames.
         floor = self.next_sample if self._end is None else max(self.next_sample, self._end)

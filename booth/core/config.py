@@ -21,6 +21,7 @@ from booth.core.output import OutputConfig, parse_output
 from booth.core.overlay import Corner
 from booth.core.recording import RecordingConfig, parse_recording
 from booth.core.source_spec import SourceSpec, SpecError, parse_source_spec
+from booth.core.timing import TimingConfig, parse_timing
 
 SCHEMA_VERSION = 1
 MAX_PROGRAM_SIZE = (3840, 2160)
@@ -51,6 +52,7 @@ class BoothConfig:
     slate_text: str = "Back in a moment"  # shown, under the overlay, when no source has pictures
     slate_image: Path | None = None
     failover: FailoverSettings = field(default_factory=FailoverSettings)
+    timing: TimingConfig = field(default_factory=TimingConfig)  # [timing]: read-back, viewer delay, time code
 
     @property
     def is_demo(self) -> bool:
@@ -147,6 +149,7 @@ def parse_config(raw: dict[str, Any], where: str, path: Path | None = None) -> B
     health = parse_health(root.table("health", moved=MOVED_FROM_HEALTH))
     output = parse_output(root.table("output", moved=MOVED_FROM_OUTPUT))
     recording = parse_recording(root.table("recording"))
+    timing = parse_timing(root.table("timing"))
     # One set of disk limits: rig health judges free space with [recording]'s minutes.
     health = replace(health, thresholds=replace(
         health.thresholds, disk_warn_minutes=recording.warn_minutes, disk_critical_minutes=recording.critical_minutes,
@@ -157,6 +160,7 @@ def parse_config(raw: dict[str, Any], where: str, path: Path | None = None) -> B
     return BoothConfig(
         drop, corner, ProgramConfig(width, height, fps), primary, secondary, path, health,
         slate_text=slate_text, slate_image=slate_image, failover=failover, output=output, recording=recording,
+        timing=timing,
     )  # fmt: skip
 
 

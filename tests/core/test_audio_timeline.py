@@ -25,10 +25,12 @@ def beep_positions(frames: list[tuple[int, np.ndarray]]) -> list[int]:
     return starts
 
 
-def run_microphone(ppm: float, minutes: float, jitter_s: float = 0.004, seed: int = 5):
+def run_microphone(ppm: float, minutes: float, jitter_s: float = 0.004, seed: int = 5, starved: bool = False):
     """A sound card whose clock runs `ppm` fast, beeping at every whole second of real time;
-    blocks are stamped with their arrival time (as PortAudio's callback would see it)."""
+    blocks are stamped with their arrival time (as PortAudio's callback would see it). `starved`:
+    now and then the machine holds the callbacks back for up to 150 ms, then runs them in a burst."""
     rng = random.Random(seed)
+    held_until = 0.0
     timeline = AudioTimeline(RATE)
     card_rate = RATE * (1 + ppm / 1e6)  # samples it produces per real second
     frames: list[tuple[int, np.ndarray]] = []
@@ -38,6 +40,10 @@ def run_microphone(ppm: float, minutes: float, jitter_s: float = 0.004, seed: in
         block = np.zeros(BLOCK, np.int16)
         block[(real % 1.0) < 0.010] = 20000  # a 10 ms beep at every whole second
         arrival = real[-1] + abs(rng.gauss(0, jitter_s))
+        if starved:
+            if arrival > held_until + 1.0 and rng.random() < 0.02:
+                held_until = arrival + rng.uniform(0.03, 0.15)
+            arrival = max(arrival, held_until)
         timeline.add(arrival - BLOCK / RATE, block.tobytes())
         frames += timeline.frames_until(arrival - 0.25)
     return timeline, frames
@@ -57,6 +63,13 @@ def test_a_slow_sound_card_and_jittery_callbacks_stay_within_the_resync_bound():
     beeps = beep_positions(frames)
     errors_ms = [(pos - round(pos / RATE) * RATE) / RATE * 1000 for pos in beeps]
     assert max(abs(e) for e in errors_ms) <= 25
+
+
+def test_a_starved_machine_delivering_blocks_late_and_in_bursts_does_not_move_the_sound():
+    _timeline, frames = run_microphone(ppm=100, minutes=6, starved=True)
+    beeps = beep_positions(frames)
+    errors_ms = [(pos - round(pos / RATE) * RATE) / RATE * 1000 for pos in beeps]
+    assert len(beeps) >= 355 and max(abs(e) for e in errors_ms) <= 15
 
 
 def test_frames_are_whole_evenly_spaced_and_silence_fills_where_no_sound_came():

@@ -3,10 +3,7 @@ Debian RTMP module, a socket that accepts and never answers), started and killed
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
-import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,99 +11,26 @@ from pathlib import Path
 import pytest
 
 from booth.app.root import Booth, build_booth
+from booth.bench.nginx_ingest import NginxRtmp
 from booth.core.config import ProgramConfig, demo_config
 from booth.core.drop import DropSpec, Sku
 from booth.core.output import OutputConfig, PolicyTimes
 from booth.core.recording import RecordingConfig
 from booth.program_out.program_out import ProgramOut
 from tests.conftest import SolidSource
-from tests.senders import free_port
-from tests.waiting import wait_until
 
-RTMP_MODULE = Path("/usr/lib/nginx/modules/ngx_rtmp_module.so")
 FAST = PolicyTimes(connect_timeout_s=3.0, stall_s=1.5, retry_s=(0.5, 1.0), stable_s=2.0)
 SIZE = (640, 360)
-
-
-def port_open(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.2)
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-class NginxRtmp:
-    """nginx in one process (master_process off), so killing its PID ends the ingest for real.
-
-    `live` records every published stream into `record_dir`; `locked` refuses publishing, the
-    way a platform refuses a wrong stream key (it just closes the connection).
-    """
-
-    def __init__(self, root: Path, port: int | None = None) -> None:
-        self.root = root
-        self.port = port or free_port()
-        self.record_dir = root / "rec"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def url(self, app: str = "live", key: str = "sk_live_0123456789") -> str:
-        return f"rtmp://127.0.0.1:{self.port}/{app}/{key}"
-
-    def start(self) -> NginxRtmp:
-        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-        if not Path(nginx).exists() or not RTMP_MODULE.exists():
-            pytest.skip("nginx with libnginx-mod-rtmp is installed by packaging/bootstrap.py test")
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.record_dir.mkdir(exist_ok=True)
-        user = "user root;" if os.geteuid() == 0 else ""  # nginx as root would switch to nobody
-        conf = self.root / "nginx.conf"
-        conf.write_text(f"""
-load_module {RTMP_MODULE};
-daemon off;
-master_process off;
-{user}
-worker_processes 1;
-pid {self.root}/nginx.pid;
-error_log {self.root}/error.log info;
-events {{ worker_connections 64; }}
-rtmp {{
-  server {{
-    listen 127.0.0.1:{self.port};
-    application live {{ live on; record all; record_path {self.record_dir}; record_unique on; }}
-    application locked {{ live on; deny publish all; }}
-  }}
-}}
-""")
-        self.proc = subprocess.Popen(
-            [nginx, "-p", str(self.root), "-c", str(conf), "-e", str(self.root / "error.log")],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )  # fmt: skip
-        wait_until(lambda: port_open(self.port) or self.proc.poll() is not None, 10, "nginx to listen")
-        assert self.proc.poll() is None, f"nginx did not start: {self.proc.stderr.read().decode()[-500:]}"
-        return self
-
-    def kill(self) -> None:
-        if self.proc is not None:
-            if self.proc.poll() is None:
-                self.proc.kill()
-            self.proc.wait(10)
-            if self.proc.stderr:
-                self.proc.stderr.close()
-            self.proc = None
-
-    def recordings(self) -> list[Path]:
-        return sorted(self.record_dir.glob("*.flv"))
-
-    def received_bytes(self) -> int:
-        return sum(p.stat().st_size for p in self.recordings())
 
 
 @pytest.fixture
 def nginx_factory(tmp_path: Path) -> Iterator[Callable[..., NginxRtmp]]:
     started: list[NginxRtmp] = []
 
-    def make(name: str = "ingest", port: int | None = None) -> NginxRtmp:
-        server = NginxRtmp(tmp_path / name, port).start()
+    def make(name: str = "ingest", port: int | None = None, hls: bool = False) -> NginxRtmp:
+        server = NginxRtmp(tmp_path / name, port, hls=hls)
         started.append(server)
-        return server
+        return server.start()
 
     yield make
     for server in started:
