@@ -61,7 +61,7 @@ class ReadbackProcess:
         return self._proc.pid if self._proc else None
 
     def start(self) -> None:
-        self._stderr = tempfile.TemporaryFile(prefix="booth-readback-")
+        self._stderr = tempfile.TemporaryFile(prefix="booth-readback-")  # noqa: SIM115 — closed in stop()
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "booth.devices.readback"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, bufsize=0,
