@@ -8,11 +8,19 @@ size, so a phone that changes resolution mid-stream just keeps working.
 A URL with a secret in it (a password, an SRT passphrase, an RTMP stream key) never goes on the
 decoder's command line: ffmpeg reads it from an inherited pipe as a one-entry concat script
 (`booth.devices.secret_pipe`); its command line says only `/dev/fd/N`.
+
+No backlog: ffmpeg reads the network as fast as it can decode (`nobuffer`, `low_delay`, a flush per
+picture), so the only place pictures can pile up is the pipe to us — when Booth falls behind,
+ffmpeg blocks on a full pipe and stops reading the socket, and the delay grows. So `read` keeps
+reading while the pipe is full after a picture (ffmpeg is waiting on us: a newer picture is
+already decoded) and returns the newest, counting the skipped ones in `dropped`. The pipe is made
+as large as the system allows (1 MB by default), so there are few reads per picture.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
 import re
@@ -20,7 +28,9 @@ import select
 import shutil
 import subprocess
 import tempfile
+import termios
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -35,6 +45,7 @@ log = logging.getLogger(__name__)
 FIRST_FRAME_TIMEOUT_S = 6.0
 READ_TIMEOUT_S = 2.0
 SRT_LISTENER_TIMEOUT_S = 3600.0  # a listener waits for the phone to call
+PIPE_MAX_SIZE = "/proc/sys/fs/pipe-max-size"
 
 
 def ffmpeg_path() -> str:
@@ -100,6 +111,8 @@ class FfmpegSource:
         self._stderr: tempfile._TemporaryFileWrapper[bytes] | None = None
         self._got_first = False
         self._stderr_at_last_frame = 0  # what ffmpeg said before the last good picture is old news
+        self._pipe_bytes = 65536
+        self.dropped = 0  # pictures skipped because a newer one was already waiting
         is_listener = "mode=listener" in url or "listen=1" in url
         self._first_timeout = SRT_LISTENER_TIMEOUT_S if is_listener else FIRST_FRAME_TIMEOUT_S
 
@@ -130,8 +143,27 @@ class FfmpegSource:
                 pipe.close()  # the child holds its own copy of the read end
         self._got_first = False
         self._stderr_at_last_frame = 0
+        assert self._proc.stdout is not None
+        self._pipe_bytes = _enlarge_pipe(self._proc.stdout.fileno())
 
     def read(self) -> Pixels:
+        """The newest whole picture ffmpeg has for us (waiting for the next one if none is there)."""
+        frame = self._read_one()
+        while self._waiting_bytes() >= min(self._frame_bytes, self._pipe_bytes):
+            frame = self._read_one()  # ffmpeg is blocked on a full pipe: this one is already old
+            self.dropped += 1
+        return frame
+
+    def _waiting_bytes(self) -> int:
+        proc = self._proc
+        if proc is None or proc.stdout is None:
+            return 0
+        try:
+            return int.from_bytes(fcntl.ioctl(proc.stdout.fileno(), termios.FIONREAD, b"\0\0\0\0"), "little")
+        except OSError:
+            return 0
+
+    def _read_one(self) -> Pixels:
         proc = self._proc
         if proc is None or proc.stdout is None:
             raise SourceError(f"{self.label}: not open")
@@ -184,3 +216,12 @@ class FfmpegSource:
         if self._stderr is not None:
             self._stderr.close()
             self._stderr = None
+
+
+def _enlarge_pipe(fd: int) -> int:
+    """Make a pipe as large as the system allows (Linux F_SETPIPE_SZ); its size in bytes."""
+    try:
+        wanted = int(Path(PIPE_MAX_SIZE).read_text())
+        return int(fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, min(wanted, 16 << 20)))
+    except (OSError, ValueError, AttributeError):
+        return 65536
