@@ -6,8 +6,8 @@ drop clock and one lifecycle:
 
 ```
 session log ─► sources ─► switcher ─► compositor ─► drop clock ─► disk guard ─► program out ─►
-microphone ─► program sound ─► rig health ─► control API (+ /metrics)   (started in this order,
-                                                                          stopped in reverse)
+viewer read-back ─► microphone ─► program sound ─► rig health ─► control API (+ /metrics)
+                                                              (started in this order, stopped in reverse)
 ```
 """
 
@@ -28,7 +28,8 @@ from booth.core.clock import Clock, SystemClock
 from booth.core.config import BoothConfig
 from booth.core.drop import Phase
 from booth.core.failover import reconnect_delay
-from booth.core.overlay import OverlayModel, overlay_for
+from booth.core.honest_scarcity import HonestScarcity
+from booth.core.overlay import OverlayModel
 from booth.core.source_spec import SourceSpec
 from booth.core.source_state import SourceStatus
 from booth.devices.health_audio import PyAudioBackend
@@ -41,6 +42,7 @@ from booth.drop.session import DropSession
 from booth.health.monitors import HealthMonitor
 from booth.ops.metrics import MetricsSources
 from booth.program_out.program_out import ProgramOut
+from booth.program_out.viewer_delay import ViewerDelayMonitor
 from booth.runtime.disk_guard import DiskGuard
 from booth.store.paths import resolve_data_dir
 from booth.video.capture import CaptureService
@@ -71,13 +73,18 @@ class Booth:
     mic: MicMonitor | None = None
     api: ControlApi | None = None
     drop: DropParts | None = None
+    scarcity: HonestScarcity = field(default_factory=HonestScarcity)  # the overlay, honest about the viewer delay
+    clock: Clock = field(default_factory=SystemClock)
+    viewer_delay: ViewerDelayMonitor | None = None  # the read-back of what viewers get, when configured
 
     @property
     def program(self):  # type: ignore[no-untyped-def]  # Feed[ProgramFrame, FrameStamp]
         return self.compositor.program
 
     def overlay_model(self) -> OverlayModel:
-        return overlay_for(self.controller.view(), self.controller.featured_sku, self.config.corner)
+        """What the program burns: the drop as viewers will see it, D seconds from now."""
+        return self.scarcity.model(self.controller.view(), self.controller.featured_sku, self.config.corner,
+                                   self.clock.monotonic(), self.clock.wall())  # fmt: skip
 
     def source_statuses(self) -> list[SourceStatus]:
         return self.switcher.statuses()
@@ -144,13 +151,17 @@ def build_booth(
         slate_text=config.slate_text, slate_picture=slate_picture, timecode=config.timing.timecode,
     )  # fmt: skip
     switcher.measure_cuts(compositor.program)
+    switcher.measure_program_delay(compositor.sender_delay_ms)
+    timing = config.timing
+    scarcity = HonestScarcity(timing.honest_scarcity, timing.viewer_delay_s, config.drop.last_call_seconds)
+    controller.on_applied(scarcity.on_event)
     for capture_service in captures:
         lifecycle.add(f"{capture_service.role} source", capture_service.start, capture_service.stop)
     lifecycle.add("switcher", switcher.start, switcher.stop, lambda: switcher.problems)
     lifecycle.add("compositor", compositor.start, compositor.stop, lambda: _one(compositor.problem))
     add_drop_clock(drop)
     booth = Booth(config, controller, captures, switcher, compositor, drop.drop_clock, lifecycle, problems, session,
-                  drop=drop)  # fmt: skip
+                  drop=drop, scarcity=scarcity, clock=clock)  # fmt: skip
     return booth
 
 
@@ -185,6 +196,15 @@ def add_rig(booth: Booth, options: Options) -> Booth:
     booth.switcher.on_switch(lambda switch: output.mark(f"camera switch: {switch.reason}"))
     lifecycle.add("program out", output.start, output.stop, lambda: output.problems)
 
+    if config.timing.readback:  # what viewers get, read back: the viewer delay the overlay allows for
+        compositor = booth.compositor
+        viewer_delay = ViewerDelayMonitor(config.timing.readback, config.timing.readback_label,
+                                          lambda: compositor.program_clock)  # fmt: skip
+        via = "HLS" if ".m3u8" in config.timing.readback else "the read-back"
+        viewer_delay.on_measure(lambda delay_s: booth.scarcity.measured(delay_s, booth.clock.monotonic(), via))
+        booth.viewer_delay = viewer_delay
+        lifecycle.add("viewer read-back", viewer_delay.start, viewer_delay.stop, lambda: _one(viewer_delay.problem))
+
     mic = None
     if config.health.mic_wanted:  # the chosen microphone is the program's sound; silence without one
         mic = MicMonitor(PyAudioBackend(), config.health.mic)
@@ -214,6 +234,9 @@ def add_rig(booth: Booth, options: Options) -> Booth:
         health.add_snapshot_listener(records.health_sample)
         output.on_ingest_switch(records.ingest_switch)
         output.on_moment(records.moment)
+        booth.scarcity.on_decision(records.overlay_decision)
+        for capture_service in booth.captures:
+            capture_service.on_delay_alert(records.input_delay_alert)
 
     metrics = MetricsSources(
         health=health.latest,

@@ -11,6 +11,7 @@ from concurrent.futures import Future
 
 from booth.core.health.alerts import AlertChange, Severity
 from booth.core.health.snapshot import HealthSnapshot, health_samples
+from booth.core.honest_scarcity import Decision
 from booth.core.output import Moment
 from booth.program_out.clips import ClipResult
 from booth.store import kinds
@@ -47,6 +48,15 @@ class SessionRecords:
         self._last_sample = snapshot.taken_at
         for metric, value in health_samples(snapshot, self._program_stats().fps).items():
             self._log.sample(metric, value)
+
+    def overlay_decision(self, decision: Decision) -> None:
+        """What the overlay showed because viewers see it late, and what was true (booth.core.honest_scarcity)."""
+        self._log.record(kinds.OVERLAY, decision.to_dict())
+
+    def input_delay_alert(self, role: str, sentence: str) -> None:
+        """A source's delay behind its sender grew (a backlog building); "" when it is back to normal."""
+        if sentence:
+            self._log.record(kinds.ALERT, {"level": "warn", "code": f"input_delay.{role}", "message": sentence})
 
     def ingest_switch(self, before: str, after: str, reason: str) -> None:
         self._log.record(kinds.OUTPUT_SWITCH, {"output": "ingest", "from": before, "to": after, "reason": reason})

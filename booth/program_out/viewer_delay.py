@@ -86,7 +86,12 @@ class ViewerDelayMonitor:
         self._started_at = 0.0
         self._recent: deque[Sample] = deque(maxlen=4096)
         self.all_samples: deque[Sample] = deque(maxlen=100_000)  # for benchmarks: every match
+        self._listeners: list[Callable[[float], None]] = []
         self._worker = Worker(name, self._step, "Viewer delay read-back", on_stop=self._close)
+
+    def on_measure(self, listener: Callable[[float], None]) -> None:
+        """`listener(delay_s)` on the read-back's worker with the current figure, after each match."""
+        self._listeners.append(listener)
 
     def start(self) -> None:
         self._worker.start()
@@ -169,6 +174,9 @@ class ViewerDelayMonitor:
             self._last_frame_at = now
             self._recent.append(sample)
             self.all_samples.append(sample)
+            current = statistics.median(s.delay_s for s in self._recent if now - s.shown <= WINDOW_S)
+        for listener in self._listeners:
+            listener(current)
 
     def _fail(self, message: str) -> None:
         self._close()

@@ -30,6 +30,13 @@ JSON object; the keys below are the ones reports read (extra keys are kept and i
     stored with its idempotency key (columns ``request_key``, ``request_digest``) so a retry — also
     after a restart — gets this answer again: {"action": "clip", "status": 200, "body": {…}}
     (drop events keep their keys in the same columns)
+``overlay``        the overlay showed something else than the plain truth because viewers see it D s late
+    {"what": "viewer_delay" | "countdown" | "stock", "shown": "00:00 OFFER ENDED", "true": "00:04 LAST CALL",
+     "delay_s": 4.0, "at_wall": 1717000000.0, "viewers_see_at_wall": 1717000004.0, "reason": "…"}
+    ``viewer_delay``: D changed (measured by the read-back, or configured); ``countdown``: the burned clock
+    started or changed its label (it runs D ahead of the sale window); ``stock``: LAST CALL replaced the
+    number (what is left sells within D) or the number came back. An input delay that grew is an ``alert``
+    with code ``input_delay.<role>``.
 
 Health samples (``SessionLog.sample(metric, value)``), downsampled by the writer into buckets of
 `SAMPLE_BUCKET_S` seconds keeping n/min/max/mean/last so no extreme is lost:
@@ -48,9 +55,10 @@ VIEWERS: Final = "viewers"
 INCIDENT: Final = "incident"
 SHUTDOWN: Final = "shutdown"
 API_CALL: Final = "api_call"
+OVERLAY: Final = "overlay"
 
 NON_DROP_KINDS: Final = frozenset(
-    {SOURCE_SWITCH, OUTPUT_SWITCH, ALERT, CLIP, MOMENT, VIEWERS, INCIDENT, SHUTDOWN, API_CALL}
+    {SOURCE_SWITCH, OUTPUT_SWITCH, ALERT, CLIP, MOMENT, VIEWERS, INCIDENT, SHUTDOWN, API_CALL, OVERLAY}
 )
 
 # metric → unit. Producers may send other metrics; reports read these.

@@ -92,6 +92,7 @@ class Compositor:
         self._compose_ms: deque[float] = deque(maxlen=STATS_WINDOW)
         self._latency_ms: deque[float] = deque(maxlen=STATS_WINDOW)
         self._out_times: deque[float] = deque(maxlen=240)
+        self._sender_delays: dict[str, deque[tuple[float, float]]] = {}  # role → (composed at, sender→program ms)
         self._frames = 0
         self._repeats = 0
         self._timecode = timecode
@@ -121,6 +122,14 @@ class Compositor:
                 percentile(compose, 50), percentile(compose, 95),
                 percentile(latency, 50), percentile(latency, 95), skipped,
             )  # fmt: skip
+
+    def sender_delay_ms(self, role: str, window_s: float = 1.0) -> float | None:
+        """Sender → program for `role` (median over the last second of its fresh frames), where its
+        sender stamps its pictures and it is on program; None otherwise."""
+        now = self._clock()
+        with self._lock:
+            recent = sorted(d for t, d in self._sender_delays.get(role, ()) if now - t <= window_s)
+        return recent[len(recent) // 2] if recent else None
 
     def reset_stats(self) -> None:
         with self._lock:
@@ -203,6 +212,9 @@ class Compositor:
             self._compose_ms.append((done - picked_at) * 1000)
             if not repeat:
                 self._latency_ms.append((done - captured_at) * 1000)
+                if origin_at is not None:
+                    delays = self._sender_delays.setdefault(name, deque(maxlen=120))
+                    delays.append((done, (done - origin_at) * 1000))
             seq = self._frames
         return ProgramFrame(pixels, seq, done, name, source_seq, captured_at, repeat, window.slot, window.at, origin_at)
 

@@ -64,6 +64,7 @@ class Switcher:
         self.last_switch: Switch | None = None
         self._program: FeedReader[ProgramFrame, FrameStamp] | None = None
         self._gaps = ProgramGapMeter(self._cut_seen)
+        self._program_delay: Callable[[str], float | None] = lambda _role: None
         self._worker = Worker("booth-switcher", every(TICK_S, self._tick), "Source switching")
 
     @property
@@ -77,6 +78,11 @@ class Switcher:
     def measure_cuts(self, program: Feed[ProgramFrame, FrameStamp]) -> None:
         """Read every program frame's stamp, so cuts are reported with the gap viewers saw."""
         self._program = program.reader()
+
+    def measure_program_delay(self, sender_to_program_ms: Callable[[str], float | None]) -> None:
+        """Where a source is on program, its status gives sender → program (measured in the program
+        frames) instead of sender → Booth."""
+        self._program_delay = sender_to_program_ms
 
     # -- for the compositor -------------------------------------------------------------------
 
@@ -120,7 +126,9 @@ class Switcher:
             status = capture.status()
             verdict = verdicts[role]
             message = verdict.reason if verdict.state is not SourceState.LIVE else ""
-            result.append(dataclasses.replace(status, state=verdict.state, message=message))
+            delay = self._program_delay(role) if role == self.on_program else None
+            result.append(dataclasses.replace(status, state=verdict.state, message=message,
+                                              delay_ms=delay if delay is not None else status.delay_ms))  # fmt: skip
         return result
 
     @property
