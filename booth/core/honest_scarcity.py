@@ -76,6 +76,16 @@ class ScarcityView:
     stock_true: str
     sales_per_min: float
 
+    def sentence(self) -> str:
+        """One line for the host: how late viewers are, and what they see against what is true."""
+        if self.delay_s <= 0:
+            return "viewers: delay not known (no read-back, none configured): the overlay shows the plain truth"
+        parts = [f"viewers {self.delay_s:.1f} s behind ({self.delay_origin})",
+                 f"on screen {self.timer_shown} · true {self.timer_true}"]  # fmt: skip
+        if self.stock_shown != self.stock_true:
+            parts.append(f"on screen {self.stock_shown} · true {self.stock_true}")
+        return " · ".join(parts)
+
 
 class HonestScarcity:
     """Called for every program frame (`model`); fed committed drop events (`on_event`) and the
