@@ -158,7 +158,7 @@ def test_microphone_blocks_reach_the_program_audio_feed_at_the_device_rate():
     module = FakePyAudioModule()
     mic = MicMonitor(PyAudioBackend(module, quiet=False), "RØDE Lavalier GO", ManualClock())
     pushed: list[bytes] = []
-    feed = MicFeed(pushed.append)
+    feed = MicFeed(lambda pcm, _captured_at: pushed.append(pcm))
     mic.add_block_listener(feed.on_block)
     mic.check_once()
     (stream,) = module.streams
