@@ -224,6 +224,7 @@ def _analyse(
     drift = [abs(o - ts_offset) * 1000 for o in offsets]
     wall = [pts - (composed[slot] - zero) for pts, slot in in_run if slot in composed]
     wall_offset = statistics.median(wall) if wall else 0.0
+    wall_dev = sorted(abs(w - wall_offset) * 1000 for w in wall)
 
     beeps = []
     for onset_pts in beep_onsets(recording):
@@ -233,7 +234,8 @@ def _analyse(
 
     result: dict[str, Any] = {
         "pts_drift_ms_max": round(max(drift), 2) if drift else None,
-        "pts_vs_wall_ms_max": round(max(abs(w - wall_offset) for w in wall) * 1000, 1) if wall else None,
+        "pts_vs_wall_ms_max": round(wall_dev[-1], 1) if wall_dev else None,
+        "pts_vs_wall_ms_p99": round(wall_dev[int(len(wall_dev) * 0.99)], 1) if wall_dev else None,
         "frames_checked": len(in_run),
         "frames_unreadable": sum(1 for _p, slot in frames if slot is None),
         "av_offset_ms_max": round(max(abs(b) for b in beeps), 1) if beeps else None,
@@ -266,7 +268,8 @@ def format_table(r: dict[str, Any]) -> str:
     rows = [
         ("PTS vs program clock, max", show("pts_drift_ms_max"), "≤ 33 ms",
          f"{r['frames_checked']} frames read back from the recording"),
-        ("PTS vs compose moment, max", show("pts_vs_wall_ms_max"), "", "wall clock, within a frame"),
+        ("PTS vs compose moment, p99", show("pts_vs_wall_ms_p99"), "",
+         f"max {show('pts_vs_wall_ms_max')}: when the machine held the compositor up"),
         ("sound vs picture, max", show("av_offset_ms_max"), "≤ 40 ms",
          f"{r['beeps_checked']} beeps, median {show('av_offset_ms_median')}"),
         ("sender → program p50 / p95", f"{show('input_delay_ms_p50')} / {show('input_delay_ms_p95')}", "p95 ≤ 150 ms",
