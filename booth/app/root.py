@@ -89,14 +89,14 @@ class Booth:
     def viewer_time(self) -> str:
         """For the host: how late viewers see the program, and what the overlay shows against the truth."""
         view = self.scarcity.host_view()
-        sentence = view.sentence() if view is not None else ""
+        parts = [view.sentence()] if view is not None else []
         if self.viewer_delay is not None:
             status = self.viewer_delay.status()
             if status.glass_s is not None:
-                sentence += f" · glass to glass {status.glass_s:.1f} s"
-            elif status.delay_s is None and status.message:
-                sentence += f" · read-back: {status.message}"
-        return sentence
+                parts.append(f"glass to glass {status.glass_s:.1f} s")
+            elif status.delay_s is None:
+                parts.append(f"viewer read-back {status.state}{': ' + status.message if status.message else ''}")
+        return " · ".join(p for p in parts if p)
 
     def source_statuses(self) -> list[SourceStatus]:
         return self.switcher.statuses()

@@ -77,9 +77,9 @@ class ScarcityView:
     sales_per_min: float
 
     def sentence(self) -> str:
-        """One line for the host: how late viewers are, and what they see against what is true."""
+        """One line for the host: how late viewers are, and what they see against what is true ("" with no D)."""
         if self.delay_s <= 0:
-            return "viewers: delay not known (no read-back, none configured): the overlay shows the plain truth"
+            return ""
         parts = [f"viewers {self.delay_s:.1f} s behind ({self.delay_origin})",
                  f"on screen {self.timer_shown} · true {self.timer_true}"]  # fmt: skip
         if self.stock_shown != self.stock_true:

@@ -2,6 +2,8 @@
 
 Motion makes a freeze obvious and the clock makes latency visible. Cheap by design:
 the colour bars are drawn once, each frame only copies them and draws the moving parts.
+Like a stamping sender, it also carries its clock machine-readably (booth.core.timecode, at the
+top edge), so the demo rig shows a source delay figure too.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import time
 import cv2
 import numpy as np
 
+from booth.core import timecode
 from booth.core.frames import Pixels
 
 _BARS_BGR = [
@@ -68,6 +71,7 @@ class DemoSource:
             frame, stamp, (round(w * 0.55), baseline),
             cv2.FONT_HERSHEY_DUPLEX, 0.8 * scale, (255, 255, 255), thickness, cv2.LINE_AA,
         )  # fmt: skip
+        timecode.draw(frame, round(time.time() * 1000), timecode.Band.TOP)
         self._count += 1
         return frame
 
