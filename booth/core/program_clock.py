@@ -11,6 +11,10 @@ they land rather than up to a frame later. The compose moment of a slot is its d
 accumulate: over any stretch the program emits exactly `fps` frames per second of the clock. A
 source running a little fast or slow slides through the window and, once per wrap, loses or repeats
 a frame — the program's rate is the program's, not the source's.
+
+A slot's window opens a whole period before its compose moment (and closes half a period after):
+a source whose frames land right at the seam between two windows — where the bounded phase cannot
+follow it — would otherwise settle with every frame waiting half a period for the next window.
 """
 
 from __future__ import annotations
@@ -56,9 +60,8 @@ class ProgramClock:
         return math.floor((instant - self.origin) * self.fps + 0.5)
 
     def window(self) -> Window:
-        half = self.period / 2
         centre = self.at(self.slot) + self.phase
-        return Window(self.slot, self.at(self.slot), centre - half, centre + half)
+        return Window(self.slot, self.at(self.slot), centre - self.period, centre + self.period / 2)
 
     def composed(self, now: float, arrival: float | None = None) -> int:
         """The current slot is done; `arrival`: when its fresh picture landed, if the source is in step.

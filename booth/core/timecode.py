@@ -83,14 +83,17 @@ def _sample_columns(width: int) -> npt.NDArray[np.intp]:
 
 
 def draw(pixels: Pixels, value: int, band: Band) -> None:
-    """Stamp `value` (mod 2**32) into the band, in place. Pixels are gray, BGR or BGRA (alpha kept)."""
+    """Stamp `value` (mod 2**32) into the band, in place. Pixels are gray, BGR or BGRA (alpha set opaque)."""
     height, width = pixels.shape[:2]
     y0, y1 = band_rows(height, band)
     levels = np.where(code_bits(value)[_column_cells(width)], 255, 0).astype(np.uint8)
     if pixels.ndim == 2:
         pixels[y0:y1, :] = levels[None, :]
-    else:
-        pixels[y0:y1, :, :3] = levels[None, :, None]
+        return
+    row = np.repeat(levels[:, None], pixels.shape[2], axis=1)
+    if pixels.shape[2] == 4:
+        row[:, 3] = 255
+    pixels[y0:y1] = row[None]  # whole pixels: one contiguous copy per row, not a strided one per channel
 
 
 def read(pixels: Pixels, band: Band) -> int | None:

@@ -58,9 +58,9 @@ def test_three_hours_of_program_keep_exactly_the_program_rate(source_fps):
     assert clock.skipped == 0
     slots = [f[0] for f in frames]
     assert slots == list(range(slots[0], slots[0] + len(slots)))  # every slot once, in order
-    # each frame is composed within a frame (plus its compose time) of the instant it is for, in the
-    # last hour as in the first: nothing creeps
-    bound = clock.period + COMPOSE_S + 1e-9
+    # each frame is composed within a frame and a half (plus its compose time) of the instant it is
+    # for, in the last hour as in the first: nothing creeps
+    bound = 1.5 * clock.period + COMPOSE_S + 1e-9
     first_hour, last_hour = frames[: int(3600 * FPS)], frames[-int(3600 * FPS) :]
     for hour in (first_hour, last_hour):
         assert max(abs(composed - at) for _slot, at, composed, _fresh in hour) <= bound
@@ -80,10 +80,10 @@ def test_a_source_at_the_program_rate_is_composed_the_moment_it_lands():
 
 def test_a_stalled_machine_skips_the_slots_it_missed_and_leaves_the_timeline_in_place():
     frames, clock = run(30.0, hours=0.25, stall=(120.0, 120.5))
-    assert 13 <= clock.skipped <= 15  # half a second of slots given up (one composed late), not in a burst
+    assert 12 <= clock.skipped <= 15  # half a second of slots given up (one composed late), not in a burst
     slots = [f[0] for f in frames]
     gaps = [b - a for a, b in itertools.pairwise(slots) if b - a != 1]
     assert len(gaps) == 1 and gaps[0] == clock.skipped + 1
     after = [(s, at, c) for s, at, c, _f in frames if c > 121.0]
-    assert max(abs(c - at) for _s, at, c in after) <= clock.period + COMPOSE_S + 1e-9
+    assert max(abs(c - at) for _s, at, c in after) <= 1.5 * clock.period + COMPOSE_S + 1e-9
     assert slots[-1] == clock.slot_at(frames[-1][1])
