@@ -77,7 +77,8 @@ class _Program:
         while not self._stop.is_set():
             now = time.monotonic()
             pixels = self._frames[seq % len(self._frames)]
-            self._feed.put(ProgramFrame(pixels, seq, now, "bench", seq, now, False))
+            # composed for slot `seq` of a program clock started at `start`, as the compositor does
+            self._feed.put(ProgramFrame(pixels, seq, now, "bench", seq, now, False, seq, start + seq / self._fps))
             seq += 1
             self._stop.wait(max(0.0, start + seq / self._fps - time.monotonic()))
 

@@ -35,8 +35,8 @@ class ProgramFrame:
     source_seq: int  # the source frame's seq, -1 for the slate
     captured_at: float  # when that source frame was captured
     repeat: bool  # the source had no new frame in time; the last one was shown again
-    slot: int = -1  # its slot on the program clock (-1: not composed on one)
-    program_at: float = 0.0  # the program clock's instant for that slot (monotonic): what it was composed FOR
+    slot: int  # its slot on the program clock (the encoder's PTS)
+    program_at: float  # the program clock's instant for that slot (monotonic): what it was composed FOR
     origin_at: float | None = None  # when the sender took the picture shown (monotonic), if known
 
     def stamp(self) -> FrameStamp:
@@ -56,6 +56,6 @@ class FrameStamp:
     source_seq: int
     captured_at: float
     repeat: bool
-    slot: int = -1
-    program_at: float = 0.0
+    slot: int
+    program_at: float
     origin_at: float | None = None

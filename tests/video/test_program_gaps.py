@@ -10,7 +10,7 @@ PIXELS = np.zeros((2, 2, 4), np.uint8)
 
 
 def frame(t: float, source: str, repeat: bool = False) -> ProgramFrame:
-    return ProgramFrame(PIXELS, 0, t, source, 0, t, repeat)
+    return ProgramFrame(PIXELS, 0, t, source, 0, t, repeat, round(t * 30), t)
 
 
 def test_the_gap_runs_from_the_last_fresh_picture_to_the_first_after_the_cut():
