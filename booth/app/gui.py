@@ -272,6 +272,7 @@ def build_window(  # type: ignore[no-untyped-def]
         connect=connect,
         mic=booth.mic.status if booth.mic is not None else None,
         settings=settings,
+        viewer_time=booth.viewer_time,
     )
     booth.controller.on_applied(window.drop_events.applied)
     booth.controller.on_refused(window.drop_events.refused)

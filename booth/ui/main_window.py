@@ -136,6 +136,7 @@ class MainWindow(QMainWindow):
         connect: QWidget | None = None,
         mic: Callable[[], MicStatus] | None = None,
         settings: QSettings | None = None,
+        viewer_time: Callable[[], str] | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle(title)
@@ -149,6 +150,7 @@ class MainWindow(QMainWindow):
         self._output = output
         self._mic = mic
         self._settings = settings
+        self._viewer_time = viewer_time  # viewers' delay and "on screen vs true" (booth.core.honest_scarcity)
         self._viewers = 0
         self._dialog: QDialog | None = None
         self._quit_confirmed = False
@@ -614,6 +616,9 @@ class MainWindow(QMainWindow):
         self.rec_pill.show_look(recording_look(output_status))
         self.clip_button.setEnabled(output_status is not None and output_status.replay_s >= 1.0)
         status_line = self._status_line(view.phase, view.remaining_s, statuses)
+        viewer_time = self._viewer_time() if self._viewer_time is not None else ""
+        if viewer_time:
+            status_line += f"  |  {viewer_time}"
         self.status.set_full_text(status_line)
         tech_open = self.tech.isVisible()
         if tech_open:

@@ -37,6 +37,10 @@ def describe(status: SourceStatus) -> str:
     """One line of figures for a source."""
     age = "—" if status.last_frame_age_s is None else f"{status.last_frame_age_s * 1000:.0f} ms"
     parts = [f"{status.fps:.0f} fps", f"last frame {age}", f"reconnects {status.reconnects}"]
+    if status.delay_ms is not None:
+        parts.append(f"{status.delay_ms:.0f} ms behind its sender")
+    if status.dropped:
+        parts.append(f"{status.dropped} skipped to stay current")
     if status.next_attempt_in_s is not None and status.state is not SourceState.LIVE:
         parts.append(f"next try in {status.next_attempt_in_s:.1f} s")
     return " · ".join(parts)
@@ -212,6 +216,8 @@ class SourceDetails(QWidget):
             colour = STATE_COLOURS[s.state]
             program = program_text(s.role, on_program, lock, returning_in_s)[0]
             reason = html.escape(s.message) if s.message else "no problem"
+            if s.delay_alert:  # a backlog building on the way from its sender
+                reason += f"<br><span style='color:{PALETTE.amber}'>{html.escape(s.delay_alert)}</span>"
             blocks.append(
                 f"<p><b>{s.role.upper()}</b> · {html.escape(s.label)} · "
                 f"<span style='color:{colour}; font-weight:700'>{s.state.value.upper()}</span>"
