@@ -160,12 +160,15 @@ class Compositor:
         if reader is not None:
             got = reader.wait(window.closes - self._clock())
             now_on = self._on_program()
-            if got is None and now_on != role and now_on in self._readers:
-                # The switcher cut away while we waited on a stalled source: take the new
-                # source's newest frame now instead of holding the old picture one more frame.
+            if now_on != role and now_on in self._readers:
+                # The switcher cut away while we waited on a stalled source: take the new source's
+                # newest frame now instead of holding the old picture one more frame — and never a
+                # picture the old source sent after the cut (it may be recovering, not yet trusted).
                 role, reader = now_on, self._readers[now_on]
                 got = reader.latest()
-            if got is not None:
+            elif now_on != role:
+                reader, got = None, None  # cut to the slate while we waited
+            if reader is not None and got is not None:
                 in_step = reader.last_skipped == 0
                 fresh = got
                 self._last = (role, got)
