@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from booth.core.config_table import ConfigError, Problems, Table, read_toml
+from booth.core.config_table import ConfigError, Problems, Table, read_toml_hashed
 
 __all__ = ["BoothConfig", "ConfigError", "ProgramConfig", "demo_config", "load_config", "parse_config"]
 from booth.core.drop import DropSpec, Sku
@@ -19,6 +19,7 @@ from booth.core.failover import FailoverSettings
 from booth.core.health.settings import HealthConfig, parse_health
 from booth.core.output import OutputConfig, parse_output
 from booth.core.overlay import Corner
+from booth.core.plan import parse_plan
 from booth.core.recording import RecordingConfig, parse_recording
 from booth.core.source_spec import SourceSpec, SpecError, parse_source_spec
 from booth.core.timing import TimingConfig, parse_timing
@@ -53,6 +54,7 @@ class BoothConfig:
     slate_image: Path | None = None
     failover: FailoverSettings = field(default_factory=FailoverSettings)
     timing: TimingConfig = field(default_factory=TimingConfig)  # [timing]: read-back, viewer delay, time code
+    file_sha256: str = ""  # the drop file's bytes, hashed: the go-live gate counts rehearsals of this very file
 
     @property
     def is_demo(self) -> bool:
@@ -85,7 +87,8 @@ def parse_size(text: str) -> tuple[int, int]:
 
 def load_config(path: Path) -> BoothConfig:
     """The drop file at `path`; `ConfigError` lists every problem in it at once."""
-    return parse_config(read_toml(path), str(path), path)
+    raw, digest = read_toml_hashed(path)
+    return replace(parse_config(raw, str(path), path), file_sha256=digest)
 
 
 def parse_config(raw: dict[str, Any], where: str, path: Path | None = None) -> BoothConfig:
@@ -108,7 +111,10 @@ def parse_config(raw: dict[str, Any], where: str, path: Path | None = None) -> B
     drop_t.finish()
 
     skus = _parse_skus(root)
-    drop = DropSpec(title, skus, timer_s, last_call, low_at, critical_at, pre_sale=pre_sale)
+    plan = parse_plan(root.table("plan"), {s.id: s.stock for s in skus})
+    if plan is not None and pre_sale:
+        drop_t.problem("pre_sale", "a drop with a [plan] sells only while a segment runs; remove pre_sale")
+    drop = DropSpec(title, skus, timer_s, last_call, low_at, critical_at, pre_sale=pre_sale, plan=plan)
 
     overlay_t = root.table("overlay")
     corner_text = overlay_t.string("corner", Corner.BOTTOM_LEFT.value)

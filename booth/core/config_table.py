@@ -8,6 +8,7 @@ records what is wrong (file, key, problem) and hands back the default, so parsin
 from __future__ import annotations
 
 import difflib
+import hashlib
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -145,7 +146,13 @@ def _show(value: Any) -> str:
 
 
 def read_toml(path: Path) -> dict[str, Any]:
-    """The file's TOML as a dict, or `ConfigError` saying in words why it can't be read.
+    """The file's TOML as a dict, or `ConfigError` saying in words why it can't be read (see below)."""
+    return read_toml_hashed(path)[0]
+
+
+def read_toml_hashed(path: Path) -> tuple[dict[str, Any], str]:
+    """The file's TOML as a dict and the SHA-256 of the very bytes read, or `ConfigError` saying in
+    words why it can't be read.
 
     Any input is safe here: a missing file, a directory, binary junk, a huge file, or nesting deep
     enough to exhaust Python's recursion limit (tomllib is recursive) all become one sentence.
@@ -155,7 +162,8 @@ def read_toml(path: Path) -> dict[str, Any]:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             raise ConfigError([f"{where}: is {size / 1024 / 1024:.1f} MB; a drop file is at most 1 MB"])
-        text = path.read_bytes().decode("utf-8")
+        data = path.read_bytes()
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise ConfigError([f"{where}: file not found"]) from None
     except IsADirectoryError:
@@ -165,7 +173,7 @@ def read_toml(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError([f"{where}: cannot read it ({exc.strerror or exc})"]) from None
     try:
-        return tomllib.loads(text)
+        return tomllib.loads(text), hashlib.sha256(data).hexdigest()
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{where}: not valid TOML: {exc}"]) from None
     except RecursionError:

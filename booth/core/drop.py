@@ -7,8 +7,9 @@ reads a clock by itself: the caller passes one in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Any
 
 from booth.core.clock import Clock
 from booth.core.events import (
@@ -16,10 +17,14 @@ from booth.core.events import (
     OfferEnded,
     SaleRecorded,
     SaleUndone,
+    SegmentEnded,
+    SegmentStarted,
     StockAdjusted,
     TimerExtended,
     TimerStarted,
 )
+from booth.core.plan import Plan, for_rehearsal, plan_from_dict
+from booth.core.show import ShowRun, ShowView
 
 
 class Phase(StrEnum):
@@ -54,12 +59,29 @@ class DropSpec:
     low_at: int = 10
     critical_at: int = 3
     pre_sale: bool = False  # accept sales before the offer starts (the overlay says STARTS SOON)
+    plan: Plan | None = None  # the run of show: each segment opens its own offer (None: one offer)
+    rehearsal: bool = False  # a rehearsal: shadow stock, marked REHEARSAL everywhere, never the shop's stock
 
     def sku(self, sku_id: str) -> Sku:
         for sku in self.skus:
             if sku.id == sku_id:
                 return sku
         raise KeyError(sku_id)
+
+    def as_rehearsal(self, start_wall: float) -> DropSpec:
+        """The drop as a rehearsal runs it: marked, on a shadow of the stock (this spec's own numbers,
+        never the shop's), its plan's segments back to back from `start_wall`."""
+        plan = for_rehearsal(self.plan, start_wall) if self.plan is not None else None
+        return replace(self, rehearsal=True, plan=plan)
+
+
+def spec_from_dict(data: dict[str, Any]) -> DropSpec:
+    """A spec as `dataclasses.asdict` wrote it (the session log's snapshot)."""
+    drop = dict(data)
+    drop["skus"] = tuple(Sku(**sku) for sku in drop["skus"])
+    plan = drop.get("plan")
+    drop["plan"] = plan_from_dict(plan) if isinstance(plan, dict) else None
+    return DropSpec(**drop)
 
 
 @dataclass(frozen=True)
@@ -89,6 +111,13 @@ class DropView:
     timer_seconds: float
     units_sold: int
     deadline_wall: float | None = None  # when the offer closes, wall clock (None before the start)
+    show: ShowView | None = None  # the run of show, when the drop has a plan
+    rehearsal: bool = False
+
+    @property
+    def over(self) -> bool:
+        """The drop is over: its one offer ended, or every segment of its plan has run."""
+        return self.phase is Phase.ENDED and (self.show is None or self.show.over)
 
     def sku(self, sku_id: str) -> SkuView:
         for sku in self.skus:
@@ -112,15 +141,23 @@ class Drop:
     clock: Clock
     stock: dict[str, int] = field(init=False)
     _sales: list[SaleRecorded] = field(init=False, default_factory=list)
+    _sale_segments: list[int | None] = field(init=False, default_factory=list)  # the segment of each sale
     _timer: _Timer = field(init=False)
+    show: ShowRun | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.stock = {sku.id: sku.stock for sku in self.spec.skus}
         self._timer = _Timer(self.spec.timer_seconds, self.spec.last_call_seconds)
+        if self.spec.plan is not None:
+            self.show = ShowRun(self.spec.plan)
 
     # -- reading -------------------------------------------------------------------------
 
     def phase(self) -> Phase:
+        show = self.show
+        if show is not None and show.current is None:
+            # Between segments the next one is ready to start; after the last one the drop is over.
+            return Phase.ENDED if show.runs and show.next_segment(self.clock.wall()) is None else Phase.READY
         timer = self._timer
         if timer.deadline_mono is None:
             return Phase.READY
@@ -135,6 +172,10 @@ class Drop:
 
     def remaining_s(self) -> float:
         """Seconds left on the offer: the full length before start, 0 once ended."""
+        show = self.show
+        if show is not None and show.current is None:
+            nxt = show.next_segment(self.clock.wall())
+            return nxt.length_s if nxt is not None else 0.0
         timer = self._timer
         if timer.deadline_mono is None:
             return timer.duration_s
@@ -158,19 +199,32 @@ class Drop:
     def units_sold(self) -> int:
         return sum(sale.qty for sale in self._sales)
 
+    def left(self, sku_id: str) -> int:
+        """Units the counter shows: the running segment's quota left with a plan, else the stock."""
+        if self.show is None:
+            return self.stock[sku_id]
+        return self.show.shown_left(sku_id, self.stock, self.clock.wall())[0]
+
     def view(self) -> DropView:
-        skus = tuple(
-            SkuView(s.id, s.name, self.stock[s.id], s.stock, self.level(self.stock[s.id]))
-            for s in self.spec.skus
-        )
+        show = self.show
+        now_wall = self.clock.wall()
+        skus = []
+        for s in self.spec.skus:
+            left, initial = (self.stock[s.id], s.stock) if show is None else show.shown_left(s.id, self.stock, now_wall)
+            skus.append(SkuView(s.id, s.name, left, initial, self.level(left)))
+        timer_seconds = self._timer.duration_s
+        if show is not None and show.current is None:
+            timer_seconds = self.remaining_s()
         return DropView(
             title=self.spec.title,
-            skus=skus,
+            skus=tuple(skus),
             phase=self.phase(),
             remaining_s=self.remaining_s(),
-            timer_seconds=self._timer.duration_s,
+            timer_seconds=timer_seconds,
             units_sold=self.units_sold(),
-            deadline_wall=self._timer.deadline_wall,
+            deadline_wall=self._timer.deadline_wall if show is None or show.current is not None else None,
+            show=show.view(now_wall) if show is not None else None,
+            rehearsal=self.spec.rehearsal,
         )
 
     # -- deciding ------------------------------------------------------------------------
@@ -181,6 +235,12 @@ class Drop:
         if qty < 1:
             return Refusal(f"A sale needs at least one unit, got {qty}.")
         phase = self.phase()
+        if self.show is not None:
+            name = self.spec.sku(sku_id).name
+            why = self.show.refuse_sale(sku_id, qty, name, self.clock.wall())
+            if why is None and phase is Phase.ENDED:
+                why = f"{self.show.running.name if self.show.running else 'The segment'} has ended: sales are closed."
+            return Refusal(why) if why else SaleRecorded(self.clock.wall(), sku_id, qty, origin)
         if phase is Phase.ENDED:
             return Refusal("Offer ended: sales are closed. Extend the timer to reopen.")
         if phase is Phase.READY and not self.spec.pre_sale:
@@ -208,19 +268,29 @@ class Drop:
             return Refusal(f"Unknown product {sku_id!r}.")
         if new_stock < 0:
             return Refusal(f"Stock cannot be negative (asked for {new_stock}).")
-        if expected is not None and expected != self.stock[sku_id]:
+        if self.show is not None and self.show.current is None:
+            nxt = self.show.next_segment(self.clock.wall())
+            what = f"what {nxt.name} will open with" if nxt is not None else "what the show left"
+            return Refusal(f"Between segments the counter shows {what}: adjust it while a segment runs.")
+        shown = self.left(sku_id)
+        if expected is not None and expected != shown:
             name = self.spec.sku(sku_id).name
-            return Refusal(f"{name} has {self.stock[sku_id]} left, not {expected}: read the stock again first.")
-        if new_stock == self.stock[sku_id]:
+            return Refusal(f"{name} has {shown} left, not {expected}: read the stock again first.")
+        if new_stock == shown:
             return Refusal(f"Stock is already {new_stock}.")
         return StockAdjusted(self.clock.wall(), sku_id, new_stock, reason)
 
-    def decide_start(self) -> TimerStarted | Refusal:
+    def decide_start(self, by: str = "host") -> TimerStarted | Refusal:
+        if self.show is not None:
+            started = self.show.decide_start(self.clock.wall(), self.stock, by)
+            return Refusal(started) if isinstance(started, str) else started
         if self._timer.deadline_mono is not None:
             return Refusal("The timer is already running.")
         return TimerStarted(self.clock.wall(), self.clock.wall() + self._timer.duration_s)
 
     def decide_extend(self, seconds: float) -> TimerExtended | Refusal:
+        if self.show is not None and self.show.current is None:
+            return Refusal("No segment is running: the next one starts with T.")
         if self._timer.deadline_wall is None:
             return Refusal("Start the timer before extending it.")
         if seconds <= 0:
@@ -231,6 +301,9 @@ class Drop:
         return TimerExtended(now_wall, seconds, base + seconds)
 
     def decide_end(self, reason: str = "host") -> OfferEnded | Refusal:
+        if self.show is not None:
+            ended = self.show.decide_end(self.clock.wall(), reason)
+            return Refusal(ended) if isinstance(ended, str) else ended
         if self._timer.deadline_mono is None:
             return Refusal("The offer has not started.")
         if self._timer.ended:
@@ -240,20 +313,45 @@ class Drop:
     def deadline_passed_unrecorded(self) -> bool:
         """True once the deadline has passed but no OfferEnded event closed the offer yet."""
         timer = self._timer
+        if self.show is not None and self.show.current is None:
+            return False
         return timer.deadline_mono is not None and not timer.ended and self.remaining_s() <= 0
+
+    def due_hard_start(self) -> bool:
+        """True when the plan's next segment must start by itself now (its hard start has come)."""
+        return self.show is not None and self.show.due_hard_start(self.clock.wall()) is not None
 
     # -- applying ------------------------------------------------------------------------
 
     def apply(self, event: DropEvent) -> None:
+        show = self.show
         match event:
             case SaleRecorded(sku_id=sku_id, qty=qty):
                 self.stock[sku_id] -= qty
                 self._sales.append(event)
+                self._sale_segments.append(show.sale(sku_id, qty) if show is not None else None)
             case SaleUndone(sku_id=sku_id, qty=qty):
                 self._sales.pop()
+                segment = self._sale_segments.pop()
                 self.stock[sku_id] += qty
+                if show is not None:
+                    show.undo(segment, sku_id, qty)
             case StockAdjusted(sku_id=sku_id, new_stock=new_stock):
-                self.stock[sku_id] = new_stock
+                if show is not None and show.current is not None:
+                    self.stock[sku_id] = max(0, self.stock[sku_id] + show.adjust(sku_id, new_stock))
+                else:
+                    self.stock[sku_id] = new_stock
+                if show is not None:
+                    show.cap(self.stock)
+            case SegmentStarted(deadline_wall=deadline_wall, length_s=length_s, last_call_s=last_call_s):
+                assert show is not None, "a segment event in a drop without a plan"
+                show.apply(event)
+                self._timer = _Timer(length_s, last_call_s)
+                self._set_deadline(deadline_wall)
+            case SegmentEnded():
+                assert show is not None, "a segment event in a drop without a plan"
+                show.apply(event)
+                self._timer.ended = True
             case TimerStarted(deadline_wall=deadline_wall) | TimerExtended(deadline_wall=deadline_wall):
                 self._set_deadline(deadline_wall)
                 self._timer.ended = False

@@ -82,9 +82,35 @@ class OfferEnded(DropEvent):
     reason: str  # "deadline" or "host"
 
 
+@dataclass(frozen=True)
+class SegmentStarted(TimerStarted):
+    """A segment of the run of show opens its offer: its own timer, its quota per product.
+
+    The quota is decided once (the plan's, plus what earlier segments carried over) and kept in the
+    event, so a replay opens the same offer whatever the plan's arithmetic later becomes."""
+
+    kind: ClassVar[str] = "segment_start"
+    index: int
+    name: str
+    quota: dict[str, int]
+    length_s: float
+    last_call_s: float
+    by: str = "host"  # "host" (its key) or "hard start" (by itself at its planned time)
+
+
+@dataclass(frozen=True)
+class SegmentEnded(OfferEnded):
+    """A segment's offer closes; `unsold` is its quota left per product (what it may carry over)."""
+
+    kind: ClassVar[str] = "segment_end"
+    index: int
+    unsold: dict[str, int]
+
+
 EVENT_TYPES: dict[str, type[DropEvent]] = {
     cls.kind: cls
-    for cls in (SaleRecorded, SaleUndone, StockAdjusted, TimerStarted, TimerExtended, OfferEnded)
+    for cls in (SaleRecorded, SaleUndone, StockAdjusted, TimerStarted, TimerExtended, OfferEnded, SegmentStarted,
+                SegmentEnded)
 }
 
 

@@ -7,7 +7,7 @@ any program size; positions keep to the graphics-safe area (EBU R95: 5 % margins
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from booth.core.drop import DropView, Phase, StockLevel
@@ -63,6 +63,14 @@ def stock_text(left: int) -> str:
     return "SOLD OUT" if left <= 0 else f"{left} LEFT"
 
 
+def format_wait(seconds: float) -> str:
+    """A countdown to a planned start: mm:ss under an hour, h:mm:ss from there."""
+    whole = max(0, math.ceil(seconds - 1e-9))
+    if whole < 3600:
+        return format_clock(whole)
+    return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
 def overlay_for(view: DropView, featured_sku: str, corner: Corner) -> OverlayModel:
     sku = view.sku(featured_sku)
     label, colour = {
@@ -71,7 +79,7 @@ def overlay_for(view: DropView, featured_sku: str, corner: Corner) -> OverlayMod
         Phase.LAST_CALL: ("LAST CALL", AMBER),
         Phase.ENDED: ("OFFER ENDED", GREY),
     }[view.phase]
-    return OverlayModel(
+    model = OverlayModel(
         product=sku.name,
         stock_text=stock_text(sku.left),
         stock_colour=LEVEL_COLOURS[sku.level],
@@ -80,6 +88,25 @@ def overlay_for(view: DropView, featured_sku: str, corner: Corner) -> OverlayMod
         timer_colour=colour,
         corner=corner,
     )
+    return _run_of_show(model, view) if view.show is not None else model
+
+
+def _run_of_show(model: OverlayModel, view: DropView) -> OverlayModel:
+    """The plan's overlay states: a running segment says its name over its clock (a teaser or recap,
+    which sells nothing, says when the drop is); between segments the clock counts down to the next."""
+    show = view.show
+    assert show is not None
+    now, nxt = show.now, show.next
+    if now is not None:
+        if not now.sells:
+            stock, stock_colour = (f"DROPS {show.drops_at}", WHITE) if show.drops_at else ("THANK YOU", WHITE)
+            model = replace(model, stock_text=stock, stock_colour=stock_colour)
+        if view.phase is Phase.LIVE:
+            model = replace(model, timer_label=now.name)
+        return model
+    if nxt is not None and show.next_in_s is not None and show.next_in_s > 0:
+        return replace(model, timer_label=f"NEXT: {nxt.name}", timer_text=format_wait(show.next_in_s))
+    return model
 
 
 def anchor_point(corner: Corner, frame_w: int, frame_h: int, box_w: int, box_h: int) -> tuple[int, int]:

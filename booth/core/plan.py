@@ -26,15 +26,17 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from booth.core.config_table import Table
 
 START_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
 ARM_BEFORE_S = 3600.0  # the next segment shows as armed this long before its planned start
+REHEARSAL_GAP_S = 30.0  # a rehearsal runs the segments back to back, this far apart
 
 
 class SegmentKind(StrEnum):
@@ -292,10 +294,45 @@ def _parse_start(text: str, zone: ZoneInfo) -> float | None:
 
 
 def shifted(plan: Plan, seconds: float) -> Plan:
-    """The same plan `seconds` later (a rehearsal run now of a show planned for the weekend)."""
-    moved = tuple(
-        Segment(s.index, s.name, s.kind, s.start_wall + seconds, s.length_s, s.quota, s.hard_start, s.last_call_s,
-                s.carry_over)
-        for s in plan.segments
+    """The same plan `seconds` later."""
+    moved = tuple(replace(s, start_wall=s.start_wall + seconds) for s in plan.segments)
+    return replace(plan, segments=moved)
+
+
+def for_rehearsal(plan: Plan, start_wall: float, gap_s: float = REHEARSAL_GAP_S) -> Plan:
+    """The plan as a rehearsal runs it: every segment with its own length, quota, last call and hard
+    start, one after another from `start_wall` with `gap_s` between them — a 48-hour show is rehearsed
+    in the sum of its segments' lengths, and each next segment arms itself (and a hard start fires)
+    exactly as on the day."""
+    segments: list[Segment] = []
+    at = start_wall
+    for segment in plan.segments:
+        segments.append(replace(segment, start_wall=at))
+        at += segment.length_s + gap_s
+    return replace(plan, segments=tuple(segments))
+
+
+# -- the plan in the session log (the spec snapshot) -------------------------------------------------
+
+
+def plan_to_dict(plan: Plan) -> dict[str, Any]:
+    return {
+        "time_zone": plan.time_zone,
+        "rehearsals": plan.rehearsals,
+        "segments": [
+            {"index": s.index, "name": s.name, "kind": s.kind.value, "start_wall": s.start_wall,
+             "length_s": s.length_s, "quota": dict(s.quota), "hard_start": s.hard_start,
+             "last_call_s": s.last_call_s, "carry_over": s.carry_over}
+            for s in plan.segments
+        ],
+    }  # fmt: skip
+
+
+def plan_from_dict(data: Mapping[str, Any]) -> Plan:
+    segments = tuple(
+        Segment(int(d["index"]), str(d["name"]), SegmentKind(d["kind"]), float(d["start_wall"]), float(d["length_s"]),
+                {str(k): int(v) for k, v in dict(d.get("quota") or {}).items()}, bool(d.get("hard_start", False)),
+                float(d.get("last_call_s", 10.0)), bool(d.get("carry_over", True)))
+        for d in data["segments"]
     )  # fmt: skip
-    return Plan(moved, plan.time_zone, plan.rehearsals)
+    return Plan(segments, str(data.get("time_zone", "UTC")), int(data.get("rehearsals", 2)))

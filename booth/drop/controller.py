@@ -151,11 +151,15 @@ class DropController:
             return self._receipts.get(key)
 
     def tick(self) -> None:
-        """Record the end of the offer once its deadline has passed (call it about once a second)."""
+        """Record the end of the offer once its deadline has passed, and start the plan's next segment
+        at its hard start (the drop clock calls this ten times a second)."""
         with self._lock:
-            if not self._decided.deadline_passed_unrecorded():
-                return
-        self._act(lambda d: d.decide_end("deadline") if d.deadline_passed_unrecorded() else Refusal(""))
+            end_due = self._decided.deadline_passed_unrecorded()
+            start_due = self._decided.due_hard_start()
+        if end_due:
+            self._act(lambda d: d.decide_end("deadline") if d.deadline_passed_unrecorded() else Refusal(""))
+        if start_due:
+            self._act(lambda d: d.decide_start("hard start") if d.due_hard_start() else Refusal(""))
 
     def replay(self, events: list[DropEvent]) -> None:
         """Rebuild state from a session log after a restart; nothing is journaled again.
@@ -169,6 +173,7 @@ class DropController:
                     receipt = Receipt(event.request, event)
                     receipt.commit(self._left_after(event))
                     self._receipts[event.request.key] = receipt
+            self._feature_on_offer()
 
     def events(self) -> list[DropEvent]:
         """Every committed event so far, oldest first."""
@@ -203,13 +208,23 @@ class DropController:
 
     def _left_after(self, event: DropEvent) -> int | None:
         sku_id = getattr(event, "sku_id", None)
-        return self._drop.stock.get(sku_id) if isinstance(sku_id, str) else None
+        return self._drop.left(sku_id) if isinstance(sku_id, str) and sku_id in self._drop.stock else None
+
+    def _feature_on_offer(self) -> None:
+        """A segment that does not sell the featured product puts one it sells on the overlay."""
+        show = self._drop.show
+        if show is None or show.current is None:
+            return
+        on_offer = show.on_offer()
+        if on_offer and self._featured not in on_offer:
+            self._featured = on_offer[0]
 
     def _commit(self, event: DropEvent) -> None:
         with self._lock:
             self._pending.remove(event)
             self._drop.apply(event)
             self._committed.append(event)
+            self._feature_on_offer()
             left = self._left_after(event)
             receipt = self._receipts.get(event.request.key) if event.request is not None else None
         log.info("drop event: %s", event.to_dict())

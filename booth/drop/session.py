@@ -10,8 +10,9 @@ The one call for an app (GUI or headless)::
     ...
     session.close()                                     # on quit: logs a clean shutdown, joins the writer
 
-Closing keeps the session open while the offer is still running, so the next start resumes it; once
-the offer has ended the session is closed and the next start begins a new one.
+Closing keeps the session open while the offer is still running (with a plan: until every segment has
+run), so the next start resumes it; once the drop is over the session is closed and the next start
+begins a new one.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from pathlib import Path
 
 from booth.core.clock import Clock, SystemClock
 from booth.core.config import BoothConfig
-from booth.core.drop import Phase
 from booth.drop.controller import DropController
 from booth.store import kinds
 from booth.store.recovery import OpenedSession, open_session_log
@@ -55,9 +55,14 @@ class DropSession:
     def session_id(self) -> int:
         return self.opened.session_id
 
+    @property
+    def kind(self) -> str:
+        """drop | rehearsal | live, as the session log has it (a resumed session keeps its kind)."""
+        return self.opened.kind
+
     def close(self, reason: str | None = None) -> None:
         reason = reason or self.close_reason
-        ended = self.controller.view().phase is Phase.ENDED
+        ended = self.controller.view().over  # with a plan: every segment has run
         self.log.record(kinds.SHUTDOWN, {"reason": reason, "offer_ended": ended})
         if ended:
             self.log.end_session()

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from booth.core.clock import ManualClock
-from booth.core.drop import Drop, DropSpec, Sku
+from booth.core.drop import Drop, DropSpec, spec_from_dict
 from booth.core.events import EVENT_TYPES, DropEvent, SaleRecorded, SaleUndone, event_from_dict
 from booth.store import kinds
 from booth.store.reader import EventRow, SampleRow, SessionRow
@@ -153,9 +153,7 @@ def _pct(part: float, whole: float) -> float | None:
 
 
 def spec_of(session: SessionRow) -> DropSpec:
-    drop = dict(session.config["drop"])
-    drop["skus"] = tuple(Sku(**sku) for sku in drop["skus"])
-    return DropSpec(**drop)
+    return spec_from_dict(session.config["drop"])
 
 
 def build_report(session: SessionRow, events: list[EventRow], samples: list[SampleRow]) -> Report:

@@ -18,15 +18,16 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 
 from booth.core.config import BoothConfig
-from booth.core.drop import DropSpec, Sku
+from booth.core.drop import DropSpec, spec_from_dict
 from booth.core.events import EVENT_TYPES, DropEvent, Request, event_from_dict
+from booth.core.plan import plan_to_dict
 from booth.store import kinds
 from booth.store.db import StoreError, check_openable, connect_readonly, move_aside
 from booth.store.paths import db_path, ensure_writable, resolve_data_dir
@@ -63,6 +64,7 @@ class OpenedSession:
     # restart gets the same answer. Drop events carry their own keys (`DropEvent.request`).
     recovered_calls: list[RecoveredCall] = field(default_factory=list)
     good_news: list[str] = field(default_factory=list)  # those of `messages` that report a success (a resume)
+    kind: str = "drop"  # drop | rehearsal | live: a resumed session keeps the kind it was begun with
 
 
 @dataclass(frozen=True)
@@ -74,10 +76,16 @@ class RecoveredCall:
 # -- config snapshots ---------------------------------------------------------------------------
 
 
-def config_snapshot(config: BoothConfig) -> dict[str, Any]:
-    """The config as it was when the session began; source URLs are redacted (no stream keys)."""
+def config_snapshot(config: BoothConfig, spec: DropSpec | None = None) -> dict[str, Any]:
+    """The config as it was when the session began; source URLs are redacted (no stream keys).
+    `spec`: the drop as this session runs it (a rehearsal's plan is re-timed), default the config's."""
+    spec = spec or config.drop
+    drop = asdict(spec)
+    if spec.plan is not None:
+        drop["plan"] = plan_to_dict(spec.plan)
     return {
-        "drop": asdict(config.drop),
+        "drop": drop,
+        "file_sha256": config.file_sha256,
         "corner": str(config.corner),
         "program": asdict(config.program),
         "primary": config.primary.label,
@@ -87,9 +95,7 @@ def config_snapshot(config: BoothConfig) -> dict[str, Any]:
 
 
 def spec_from_snapshot(snapshot: dict[str, Any]) -> DropSpec:
-    drop = dict(snapshot["drop"])
-    drop["skus"] = tuple(Sku(**sku) for sku in drop["skus"])
-    return DropSpec(**drop)
+    return spec_from_dict(snapshot["drop"])
 
 
 # -- opening ----------------------------------------------------------------------------------
@@ -200,9 +206,11 @@ def _open_session(
         session_log.submit(lambda db: _close_abandoned(db, found))
         news.append(f"The unfinished drop '{found.title}' (session {found.id}) was closed without resuming.")
         messages.extend(news)
-    session_log.begin_session(config.drop.title, kind, config_snapshot(config), session_id)
+    # A rehearsal sells a shadow of the stock, marked as such, and runs the plan's segments back to back from now.
+    spec = config.drop.as_rehearsal(wall()) if kind == "rehearsal" else config.drop
+    session_log.begin_session(config.drop.title, kind, config_snapshot(config, spec), session_id)
     log.info("session %d begun: %s (%s)", session_id, config.drop.title, kind)
-    return OpenedSession(session_log, session_id, config.drop, [], False, path, messages, news)
+    return OpenedSession(session_log, session_id, spec, [], False, path, messages, news, kind=kind)
 
 
 def _resume(
@@ -226,6 +234,8 @@ def _resume(
         lambda db: db.execute("SELECT config FROM sessions WHERE id = ?", (found.id,)).fetchone()[0]
     )
     spec = spec_from_snapshot(json.loads(config_json))
+    if found.kind == "rehearsal" and not spec.rehearsal:  # logged before rehearsals were marked in the spec
+        spec = replace(spec, rehearsal=True)
     events: list[DropEvent] = []
     calls: list[RecoveredCall] = []
     unreadable = 0
@@ -266,7 +276,8 @@ def _resume(
     )
     log.warning("session %d: %s", found.id, message)
     messages.append(message)
-    return OpenedSession(session_log, found.id, spec, events, True, path, messages, calls, good_news=[message])
+    return OpenedSession(session_log, found.id, spec, events, True, path, messages, calls, good_news=[message],
+                         kind=found.kind)
 
 
 def _count(n: int, noun: str) -> str:
