@@ -259,6 +259,12 @@ def build_window(  # type: ignore[no-untyped-def]
         from booth.ui.connect_panel import ConnectPanel
 
         connect = ConnectPanel(lambda: connect_info(booth))
+    show_strip = None
+    if booth.controller.spec.plan is not None or booth.controller.spec.rehearsal:
+        from booth.ui.show_strip import ShowStrip
+
+        show_strip = ShowStrip()
+    rehearsal = "REHEARSAL — " if booth.controller.spec.rehearsal else ""
     window = MainWindow(
         booth.controller,
         booth.program,
@@ -268,11 +274,12 @@ def build_window(  # type: ignore[no-untyped-def]
         health=booth.health.latest if booth.health is not None else None,
         on_viewers=on_viewers,
         output=OutputDesk(booth) if booth.output is not None else None,
-        title=f"Booth — {booth.config.drop.title}",
+        title=f"Booth — {rehearsal}{booth.config.drop.title}",
         connect=connect,
         mic=booth.mic.status if booth.mic is not None else None,
         settings=settings,
         viewer_time=booth.viewer_time,
+        show_strip=show_strip,
     )
     booth.controller.on_applied(window.drop_events.applied)
     booth.controller.on_refused(window.drop_events.refused)

@@ -161,6 +161,7 @@ def build_booth(
     compositor = Compositor(
         config.program, switcher.feeds(), lambda: switcher.on_program, lambda: booth.overlay_model(),
         slate_text=config.slate_text, slate_picture=slate_picture, timecode=config.timing.timecode,
+        mark="REHEARSAL" if controller.spec.rehearsal else "",
     )  # fmt: skip
     switcher.measure_cuts(compositor.program)
     switcher.measure_program_delay(compositor.sender_delay_ms)

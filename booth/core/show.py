@@ -81,6 +81,38 @@ class ShowView:
     def headline(self) -> str:
         return self.state.headline()
 
+    def host_line(self) -> str:
+        """Now and next, for the host: "now: HEADLINE BURST 07:12 of 15:00 · next: RECAP in 2 h 14 m"."""
+        now = self.now
+        if now is None:
+            line = self.headline()
+            if self.armed and self.next is not None:
+                line += " · armed: T starts it" if not self.next.hard_start else " · starts by itself (hard start)"
+            return line
+        elapsed = self.now_elapsed_s or 0.0
+        line = f"now: {now.name} {format_mmss(elapsed)} of {format_mmss(now.length_s)}"
+        over = self.running_over_s
+        if over is not None and over > 0:
+            line += f" ({format_signed(over)} over)"
+        nxt = self.next
+        if nxt is not None and self.next_in_s is not None:
+            line += f" · next: {nxt.name} in {format_span(max(0.0, self.next_in_s))}"
+        return line
+
+    def clock_line(self) -> str:
+        """Planned against actual, Shoflo-style: each segment that ran, and the whole show."""
+        parts = []
+        for clock in self.clocks:
+            if clock.started_wall is None:
+                continue
+            late = clock.start_late_s or 0.0
+            start = f"started {format_signed(late)}" if abs(late) >= 1 else "on time"
+            length = _length_words(clock.over_under_s)
+            parts.append(f"{clock.segment.name}: {start}, {length}")
+        total = self.show_over_under_s
+        show = "on plan" if abs(total) < 1 else f"{format_signed(total)} {'over' if total > 0 else 'under'}"
+        return " · ".join([*parts, f"show {show}"]) if parts else f"planned: {len(self.clocks)} segments"
+
 
 @dataclass
 class ShowRun:
@@ -232,6 +264,24 @@ class ShowRun:
             if segment.sells:
                 return self.plan.local(segment.start_wall).strftime("%a %H:%M").upper()
         return ""
+
+
+def _length_words(over: float | None) -> str:
+    if over is None:
+        return "running"
+    return f"ran {format_signed(over)}" if abs(over) >= 1 else "ran to time"
+
+
+def format_mmss(seconds: float) -> str:
+    whole = round(abs(seconds))
+    if whole >= 3600:
+        return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+    return f"{whole // 60:02d}:{whole % 60:02d}"
+
+
+def format_signed(seconds: float) -> str:
+    """+2:00 / −1:30 (a typographic minus, so it reads as one)."""
+    return ("+" if seconds >= 0 else "−") + format_mmss(seconds)
 
 
 def _within(quota: Mapping[str, int], stock: Mapping[str, int]) -> dict[str, int]:

@@ -34,6 +34,7 @@ from booth.core.events import (
     OfferEnded,
     SaleRecorded,
     SaleUndone,
+    SegmentStarted,
     StockAdjusted,
     TimerExtended,
     TimerStarted,
@@ -57,6 +58,7 @@ from booth.ui.keymap import BINDINGS
 from booth.ui.mic_meter import MicMeter
 from booth.ui.output_panel import OutputPanel
 from booth.ui.program_view import ProgramView
+from booth.ui.show_strip import ShowStrip
 from booth.ui.source_panel import LockBar, SourceDetails, SourceStrip
 from booth.ui.state_pills import Pill, offer_look, output_look, recording_look
 from booth.ui.tech_lead import MessageLog, TechLeadWindow
@@ -137,6 +139,7 @@ class MainWindow(QMainWindow):
         mic: Callable[[], MicStatus] | None = None,
         settings: QSettings | None = None,
         viewer_time: Callable[[], str] | None = None,
+        show_strip: ShowStrip | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle(title)
@@ -271,6 +274,9 @@ class MainWindow(QMainWindow):
         left.setSpacing(4)
         left.addWidget(self.view, 1)
         left.addWidget(self.source_panel)
+        self.show_strip = show_strip  # the run of show and the REHEARSAL mark (booth.ui.show_strip)
+        if show_strip is not None:
+            left.addWidget(show_strip)
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.setSpacing(8)
@@ -571,6 +577,9 @@ class MainWindow(QMainWindow):
                 self.show_message(f"Undid a sale of {qty} × {sku.name}: {sku.left} left.", "warn")
             case StockAdjusted(sku_id=sku_id, new_stock=new_stock):
                 self.show_message(f"Stock of {view.sku(sku_id).name} set to {new_stock}.", "warn")
+            case SegmentStarted(name=name, by=by):
+                how = " by itself (hard start)" if by == "hard start" else ""
+                self.show_message(f"{name} started{how}: {format_clock(view.remaining_s)} on the clock.", "info")
             case TimerStarted():
                 self.show_message(f"Offer live: {format_clock(view.remaining_s)} on the clock.", "info")
             case TimerExtended(seconds=seconds):
@@ -606,6 +615,8 @@ class MainWindow(QMainWindow):
     def refresh(self) -> None:
         view = self._controller.view()
         self._refresh_products(view)
+        if self.show_strip is not None:
+            self.show_strip.refresh(view)
         self.offer_pill.show_look(offer_look(view))
         statuses = self._sources.statuses()
         on_program, lock, returning = self._sources.on_program, self._sources.lock, self._sources.returning_in_s

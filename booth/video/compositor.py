@@ -35,6 +35,7 @@ from booth.core.program_clock import ProgramClock, Window
 from booth.devices.imaging import solid, to_program
 from booth.runtime.feed import Feed
 from booth.runtime.worker import Worker
+from booth.video.mark_render import MarkRenderer
 from booth.video.overlay_render import OverlayRenderer, overlay_fonts
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ class Compositor:
         clock: Callable[[], float] = time.monotonic,
         slate_picture: Pixels | None = None,
         timecode: bool = False,
+        mark: str = "",
     ) -> None:
         self.config = program
         self.program: Feed[ProgramFrame, FrameStamp] = Feed(stamp=ProgramFrame.stamp)
@@ -84,6 +86,7 @@ class Compositor:
         self._overlay = overlay
         self._clock = clock
         self._renderer = OverlayRenderer(program.size)
+        self.mark = MarkRenderer(program.size, mark) if mark else None  # "REHEARSAL", burned into every frame
         self._slate = (
             to_program(slate_picture, *program.size) if slate_picture is not None
             else render_slate(program.size, slate_text)
@@ -206,6 +209,8 @@ class Compositor:
         self._renderer.burn(pixels, self._overlay())
         if self._timecode:
             program_timecode.draw(pixels, window.slot, program_timecode.Band.BOTTOM)
+        if self.mark is not None:
+            self.mark.burn(pixels)
         done = self._clock()
         repeat = fresh is None
         with self._lock:
