@@ -23,6 +23,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("booth.app.serve", "run a drop without a screen: session log, timer, control API"),
     "api": ("booth.app.api_command", "the control API: `booth api token` prints its bearer token"),
     "report": ("booth.app.report", "what a drop sold and what went wrong, from the session log"),
+    "rehearse": ("booth.app.rehearse", "a rehearsal with scripted faults, scored (booth rehearse --all --json)"),
 }
 
 EPILOG = """\

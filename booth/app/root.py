@@ -14,6 +14,7 @@ viewer read-back ─► microphone ─► program sound ─► rig health ─►
 from __future__ import annotations
 
 import logging
+import shutil
 from dataclasses import dataclass, field
 
 from booth.app.control_api import ControlApi, add_control_api
@@ -32,8 +33,11 @@ from booth.core.honest_scarcity import HonestScarcity
 from booth.core.overlay import OverlayModel
 from booth.core.source_spec import SourceSpec
 from booth.core.source_state import SourceStatus
+from booth.devices.faults import FaultSeams
 from booth.devices.health_audio import PyAudioBackend
+from booth.devices.health_system import PsutilSensors
 from booth.devices.imaging import load_picture
+from booth.devices.ingest import FfmpegPusher
 from booth.devices.open_source import open_source
 from booth.devices.sources import FrameSource
 from booth.drop.clock import DropClock
@@ -76,6 +80,7 @@ class Booth:
     scarcity: HonestScarcity = field(default_factory=HonestScarcity)  # the overlay, honest about the viewer delay
     clock: Clock = field(default_factory=SystemClock)
     viewer_delay: ViewerDelayMonitor | None = None  # the read-back of what viewers get, when configured
+    faults: FaultSeams | None = None  # a rehearsal's fault seams (drills); a live drop has none
 
     @property
     def program(self):  # type: ignore[no-untyped-def]  # Feed[ProgramFrame, FrameStamp]
@@ -131,6 +136,8 @@ def build_booth(
     drop = build_drop(config, lifecycle, clock, journal, session)
     controller = drop.controller
     problems = drop.problems
+    # A rehearsal gets fault seams at every place a drill reaches; a live drop never has any.
+    faults = FaultSeams() if controller.spec.rehearsal else None
 
     def retry_delay(failures: int) -> float:
         return reconnect_delay(failures, drop_live=controller.view().phase in (Phase.LIVE, Phase.LAST_CALL))
@@ -139,9 +146,13 @@ def build_booth(
         def make() -> FrameSource:
             return open_source(spec, config.program.size, config.program.fps)
 
+        def made() -> FrameSource:
+            return faults.wrap_source(role, make()) if faults is not None else make()
+
+        first = injected or make()
         return CaptureService(
-            role, injected or make(), retry_delay=retry_delay, make_source=None if injected else make,
-            delay_warn_ms=config.timing.input_delay_warn_ms,
+            role, faults.wrap_source(role, first) if faults is not None else first, retry_delay=retry_delay,
+            make_source=None if injected else made, delay_warn_ms=config.timing.input_delay_warn_ms,
         )
 
     primary = capture("primary", config.primary, source)
@@ -174,7 +185,7 @@ def build_booth(
     lifecycle.add("compositor", compositor.start, compositor.stop, lambda: _one(compositor.problem))
     add_drop_clock(drop)
     booth = Booth(config, controller, captures, switcher, compositor, drop.drop_clock, lifecycle, problems, session,
-                  drop=drop, scarcity=scarcity, clock=clock)  # fmt: skip
+                  drop=drop, scarcity=scarcity, clock=clock, faults=faults)  # fmt: skip
     return booth
 
 
@@ -193,7 +204,9 @@ def add_rig(booth: Booth, options: Options) -> Booth:
     lifecycle = booth.lifecycle
     folder = recording_folder(options, config)
     data_dir = resolve_data_dir(options.data_dir)
-    disk = DiskGuard(folder or data_dir, config.recording, config.output.stream_bytes_per_s, log_folder=data_dir)
+    faults = booth.faults
+    disk = DiskGuard(folder or data_dir, config.recording, config.output.stream_bytes_per_s, log_folder=data_dir,
+                     disk_usage=faults.wrap_disk_usage(shutil.disk_usage) if faults is not None else shutil.disk_usage)
     booth.disk = disk
     lifecycle.add("disk guard", disk.start, disk.stop)
     if session is not None:
@@ -203,6 +216,7 @@ def add_rig(booth: Booth, options: Options) -> Booth:
         config.output, config.program, booth.compositor.program,
         recording=config.recording, recording_folder=folder,
         clips_folder=(folder or data_dir / "recordings") / "clips", disk=disk.status,
+        pusher_factory=faults.pusher if faults is not None else FfmpegPusher,
     )  # fmt: skip
     booth.output = output
     output.watch_drop(controller)  # first sale, low-stock levels and sold out become moments to clip
@@ -233,6 +247,7 @@ def add_rig(booth: Booth, options: Options) -> Booth:
 
     health = HealthMonitor.from_config(
         config.health, drop_need_s=drop_need_s, disk=disk.status,
+        sensors=faults.wrap_sensors(PsutilSensors()) if faults is not None else None,
         output_bitrate_bps=lambda: output.status().bitrate_kbps * 1000.0 or config.output.bitrate_kbps * 1000.0,
         mic=mic.status if mic is not None else None,
     )  # fmt: skip

@@ -207,7 +207,10 @@ class PushReport:
 @dataclass(frozen=True)
 class PolicyTimes:
     connect_timeout_s: float = 6.0  # no bytes moving this long after start → failed (accept-then-stall)
-    stall_s: float = 2.0  # bytes stopped moving this long while fed → failed
+    # Bytes stopped moving this long while fed → failed. ffmpeg reports its byte count 4× a second and the
+    # program feeds it every frame, so 1 s is four silent reports: viewers are already losing the stream,
+    # and the backup then carries it within the 2 s target (measured by the lose-ingest drill).
+    stall_s: float = 1.0
     retry_s: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 10.0)  # reconnect backoff, capped
     stable_s: float = 10.0  # the primary must be live this long before we go back to it
 

@@ -37,6 +37,7 @@ class DropSession:
     controller: DropController
     opened: OpenedSession
     close_reason: str = "quit"  # what the shutdown record says (set before the lifecycle stops)
+    end_on_close: bool = False  # close the session even with the offer open (a rehearsal run by `booth rehearse`)
 
     @property
     def log(self) -> SessionLog:
@@ -62,7 +63,7 @@ class DropSession:
 
     def close(self, reason: str | None = None) -> None:
         reason = reason or self.close_reason
-        ended = self.controller.view().over  # with a plan: every segment has run
+        ended = self.end_on_close or self.controller.view().over  # with a plan: every segment has run
         self.log.record(kinds.SHUTDOWN, {"reason": reason, "offer_ended": ended})
         if ended:
             self.log.end_session()

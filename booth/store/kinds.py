@@ -1,7 +1,8 @@
 """Shapes of what the session log holds besides drop events — the contract for their producers.
 
-Drop events (``sale``, ``undo``, ``adjust``, ``timer_start``, ``timer_extend``, ``offer_end``) are
-stored as ``DropEvent.to_dict()``; they are the only rows a crash recovery replays.
+Drop events (``sale``, ``undo``, ``adjust``, ``timer_start``, ``timer_extend``, ``offer_end``, and for a run
+of show ``segment_start``, ``segment_end``) are stored as ``DropEvent.to_dict()``; they are the only rows a
+crash recovery replays.
 
 Everything else is recorded with ``SessionLog.record(kind, payload)`` from any thread. The payload is a
 JSON object; the keys below are the ones reports read (extra keys are kept and ignored):
@@ -37,6 +38,13 @@ JSON object; the keys below are the ones reports read (extra keys are kept and i
     started or changed its label (it runs D ahead of the sale window); ``stock``: LAST CALL replaced the
     number (what is left sells within D) or the number came back. An input delay that grew is an ``alert``
     with code ``input_delay.<role>``.
+``drill``          one rehearsal drill, scored (booth.core.drills.DrillResult.to_json)
+    {"name": "pull-primary", "figure": 34.0, "target": 300.0, "unit": "ms", "passed": true,
+     "detail": "cut to the secondary, 34 ms …", "checks": {"the cut is in the session log": true}, …}
+``scorecard``      the drills run together, for the report and the go-live gate
+    {"drills": [ …drill… ], "passed": true, "full": true, "duration_s": 71.2, "file_sha256": "…"}
+``gate``           going live: did the drop have the rehearsals its file asks for (booth.core.drills.gate)
+    {"ok": false, "required": 2, "counted": [4], "sentence": "1 of 2 full rehearsals …", "override": true}
 
 Health samples (``SessionLog.sample(metric, value)``), downsampled by the writer into buckets of
 `SAMPLE_BUCKET_S` seconds keeping n/min/max/mean/last so no extreme is lost:
@@ -56,9 +64,13 @@ INCIDENT: Final = "incident"
 SHUTDOWN: Final = "shutdown"
 API_CALL: Final = "api_call"
 OVERLAY: Final = "overlay"
+DRILL: Final = "drill"
+SCORECARD: Final = "scorecard"
+GATE: Final = "gate"
 
 NON_DROP_KINDS: Final = frozenset(
-    {SOURCE_SWITCH, OUTPUT_SWITCH, ALERT, CLIP, MOMENT, VIEWERS, INCIDENT, SHUTDOWN, API_CALL, OVERLAY}
+    {SOURCE_SWITCH, OUTPUT_SWITCH, ALERT, CLIP, MOMENT, VIEWERS, INCIDENT, SHUTDOWN, API_CALL, OVERLAY, DRILL, SCORECARD,
+     GATE}
 )
 
 # metric → unit. Producers may send other metrics; reports read these.
