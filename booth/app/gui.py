@@ -281,6 +281,7 @@ def build_window(  # type: ignore[no-untyped-def]
         viewer_time=booth.viewer_time,
         show_strip=show_strip,
     )
+    add_drills_tab(booth, window)
     booth.controller.on_applied(window.drop_events.applied)
     booth.controller.on_refused(window.drop_events.refused)
     booth.switcher.on_switch(window.drop_events.switched)
@@ -289,6 +290,22 @@ def build_window(  # type: ignore[no-untyped-def]
         for news in booth.session.good_news:  # "Resumed the drop …": good news, in green, for a while
             window.show_message(news, "ok", GOOD_NEWS_MS)
     return window
+
+
+def add_drills_tab(booth: Booth, window) -> None:  # type: ignore[no-untyped-def]
+    """The drills panel in the tech lead's window: drills run on their own worker, only in a rehearsal."""
+    from booth.core.drills import DRILLS
+    from booth.ui.drills_panel import DrillsPanel
+
+    run = None
+    if booth.faults is not None:
+        from booth.app.drills import DrillDesk
+
+        desk = DrillDesk(booth)
+        booth.lifecycle.add("drills", desk.start, desk.stop)
+        run = desk.run
+    window.drills_panel = DrillsPanel(DRILLS, run)
+    window.tech.add_tab(window.drills_panel, "Drills")
 
 
 def connect_info(booth: Booth):  # type: ignore[no-untyped-def]  # -> booth.ui.connect_panel.ConnectInfo | None

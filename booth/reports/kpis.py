@@ -3,8 +3,12 @@
 Stock comes from the same fold the overlay uses (`booth.core.drop.Drop.apply`), so every number the
 host saw can be reproduced here. Definitions:
 
-- **offer window**: from the first ``timer_start`` (or the first sale if the timer never ran) to the
-  last ``offer_end`` (or, for an offer still open, the session end or its last event).
+- **offer window**: from the first ``timer_start`` or ``segment_start`` (or the first sale if the timer
+  never ran) to the last ``offer_end`` or ``segment_end`` (or, for an offer still open, the session end
+  or its last event). With a run of show it spans the whole plan; each segment has its own KPIs
+  (``booth.reports.show_kpis``).
+- **rehearsals** are kept apart: a rehearsal's report says so first, and sold only its shadow stock;
+  `booth report` without a session id reports the latest live drop, not a rehearsal.
 - **units sold** per SKU: sold minus undone. **orders**: sale events that were not undone.
 - **stock on offer**: units sold + stock left — the initial stock with every correction applied. It is
   the one base of every share below, so they can be compared.
@@ -37,8 +41,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from booth.core.clock import ManualClock
+from booth.core.drills import Scorecard
 from booth.core.drop import Drop, DropSpec, spec_from_dict
-from booth.core.events import EVENT_TYPES, DropEvent, SaleRecorded, SaleUndone, event_from_dict
+from booth.core.events import (
+    EVENT_TYPES,
+    DropEvent,
+    OfferEnded,
+    SaleRecorded,
+    SaleUndone,
+    TimerExtended,
+    TimerStarted,
+    event_from_dict,
+)
+from booth.reports.show_kpis import SegmentReport, SegmentTracker, scorecards, segment_reports
 from booth.store import kinds
 from booth.store.reader import EventRow, SampleRow, SessionRow
 
@@ -142,6 +157,14 @@ class Report:
     stock_series: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
     sales_per_minute_series: list[int] = field(default_factory=list)
     health_series: dict[str, list[tuple[float, float, float]]] = field(default_factory=dict)  # t, min, max
+    # The run of show (booth.reports.show_kpis) and a rehearsal's drills.
+    segments: list[SegmentReport] = field(default_factory=list)
+    scorecards: list[Scorecard] = field(default_factory=list)
+    gate: dict[str, Any] | None = None  # going live: the rehearsals the file asked for, and any override
+
+    @property
+    def rehearsal(self) -> bool:
+        return self.kind == "rehearsal"
 
     @property
     def origin_wall(self) -> float:
@@ -164,12 +187,14 @@ def build_report(session: SessionRow, events: list[EventRow], samples: list[Samp
     drop_events: list[DropEvent] = []
     stock_points: list[tuple[float, dict[str, int]]] = [(session.started_wall, dict(drop.stock))]
     zero_since: dict[str, float | None] = {s.id: None for s in spec.skus}
+    segments = SegmentTracker()
     for row in events:
         if row.kind not in EVENT_TYPES:
             continue
         event = event_from_dict(row.payload)
         clock.wall_time = clock.mono = event.at_wall
         drop.apply(event)
+        segments.after(drop, event, event.at_wall)
         drop_events.append(event)
         if isinstance(event, SaleRecorded):
             surviving.append(event)
@@ -182,12 +207,13 @@ def build_report(session: SessionRow, events: list[EventRow], samples: list[Samp
             elif zero_since[sku_id] is None:
                 zero_since[sku_id] = event.at_wall
 
-    starts = [e.at_wall for e in drop_events if e.kind == "timer_start"]
-    ends = [e.at_wall for e in drop_events if e.kind == "offer_end"]
+    # A run of show's segments open and close offers too: the offer window runs from the first to the last.
+    starts = [e.at_wall for e in drop_events if isinstance(e, TimerStarted)]
+    ends = [e.at_wall for e in drop_events if isinstance(e, OfferEnded)]
     offer_start = starts[0] if starts else (surviving[0].at_wall if surviving else None)
     last_wall = events[-1].wall if events else None
-    timer_kinds = [e.kind for e in drop_events if e.kind in ("timer_start", "timer_extend", "offer_end")]
-    if timer_kinds and timer_kinds[-1] == "offer_end":
+    timer_events = [e for e in drop_events if isinstance(e, TimerStarted | TimerExtended | OfferEnded)]
+    if timer_events and isinstance(timer_events[-1], OfferEnded):
         offer_end: float | None = ends[-1]
     else:
         offer_end = session.ended_wall or last_wall
@@ -237,6 +263,12 @@ def build_report(session: SessionRow, events: list[EventRow], samples: list[Samp
         report.velocity_72h_units = in_72h
         report.velocity_72h_pct = _pct(in_72h, report.stock_on_offer)
     _viewers(report, events, surviving, offer_end)
+    windows = [(w.start_wall, w.end_wall, w.viewers) for w in report.viewer_windows]
+    report.segments = segment_reports(drop, segments, surviving, windows, session.ended_wall or last_wall or 0.0)
+    report.scorecards = scorecards([(row.kind, row.payload) for row in events if row.kind in (kinds.DRILL,
+                                                                                              kinds.SCORECARD)])
+    gates = [row.payload for row in events if row.kind == kinds.GATE]
+    report.gate = gates[-1] if gates else None
     _rig(report, events)
     _health(report, samples, origin)
     report.stock_series = _stock_series(spec, stock_points, origin, offer_end)

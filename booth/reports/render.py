@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from booth.core.drills import Scorecard, format_figure
 from booth.reports.kpis import Report
 from booth.store.reader import SessionSummary
 
@@ -58,13 +59,64 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 def render_list(sessions: list[SessionSummary]) -> str:
+    """Live drops and rehearsals apart: a rehearsal's sales were a shadow of the stock."""
     if not sessions:
         return "No sessions yet."
-    rows = [
-        [str(s.id), s.title, s.kind, s.state, fmt_time(s.started_wall), fmt_time(s.ended_wall), str(s.units_sold)]
-        for s in sessions
-    ]
-    return _table(["id", "drop", "kind", "state", "started", "ended", "units sold"], rows)
+    out = []
+    for heading, chosen in (("Drops", [s for s in sessions if s.kind != "rehearsal"]),
+                            ("Rehearsals (shadow stock: nothing sold for real)",
+                             [s for s in sessions if s.kind == "rehearsal"])):  # fmt: skip
+        if not chosen:
+            continue
+        rows = [
+            [str(s.id), s.title, s.kind, s.state, fmt_time(s.started_wall), fmt_time(s.ended_wall), str(s.units_sold)]
+            for s in chosen
+        ]
+        out += ([""] if out else []) + [f"{heading}:", _table(["id", "drop", "kind", "state", "started", "ended",
+                                                               "units sold"], rows)]  # fmt: skip
+    return "\n".join(out)
+
+
+REHEARSAL_NOTE = "REHEARSAL — sold against a shadow of the stock, never the shop's: not a live drop."
+
+
+def _segment_rows(report: Report) -> list[list[str]]:
+    return [
+        [seg.name, seg.kind, fmt_time(seg.planned_start_wall), fmt_time(seg.started_wall), fmt_dur(seg.planned_s),
+         fmt_dur(seg.actual_s) if seg.actual_s is not None else ("running" if seg.started_wall else "—"),
+         _signed(seg.over_under_s), str(sum(seg.quota.values())) if seg.quota else "—", str(seg.units_sold),
+         fmt_num(seg.sell_through_pct, "%"), fmt_dur(seg.sold_out_after_s), fmt_num(seg.decision_rate_pct, "%", 2)]
+        for seg in report.segments
+    ]  # fmt: skip
+
+
+SEGMENT_HEADERS = ["segment", "kind", "planned", "started", "planned length", "actual", "over/under", "quota",
+                   "sold", "sell-through", "sold out after", "decision rate"]  # fmt: skip
+DRILL_HEADERS = ["drill", "figure", "target", "verdict", "what happened"]
+
+
+def _signed(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    return ("+" if seconds >= 0 else "−") + fmt_dur(abs(seconds))
+
+
+def _drill_rows(card: Scorecard) -> list[list[str]]:
+    return [[d.name, "—" if d.figure is None else format_figure(d.figure, d.unit), f"≤ {d.target:g} {d.unit}",
+             d.verdict, d.detail] for d in card.drills]  # fmt: skip
+
+
+def _card_line(card: Scorecard) -> str:
+    verdict = "every drill passed" if card.passed else "NOT every drill passed"
+    full = "the full drill set" if card.full else f"{len(card.drills)} drill(s)"
+    return f"Scorecard of {fmt_time(card.started_wall)}: {verdict} ({full}, {card.duration_s:.0f} s)"
+
+
+def _gate_line(gate: dict[str, Any]) -> str:
+    state = "rehearsed as the file asks" if gate.get("ok") else (
+        "NOT rehearsed as the file asks — gone live anyway (--go-anyway)" if gate.get("override")
+        else "NOT rehearsed as the file asks")  # fmt: skip
+    return f"Go-live gate: {state}: {gate.get('sentence', '')}"
 
 
 # -- summary rows shared by table and CSV ---------------------------------------------------------
@@ -120,7 +172,8 @@ def render(report: Report, fmt: str) -> str:
 
 
 def render_table(report: Report) -> str:
-    out = [
+    out = [REHEARSAL_NOTE, ""] if report.rehearsal else []
+    out += [
         f"Session {report.session_id}: {report.title} ({report.kind}, {report.state}) — "
         f"started {fmt_time(report.started_wall)}",
         "",
@@ -136,6 +189,13 @@ def render_table(report: Report) -> str:
             ],
         ),
     ]
+    if report.gate is not None:
+        out += ["", _gate_line(report.gate)]
+    if report.segments:
+        out += ["", "Run of show (planned vs actual; quota, sell-through and decision rate per segment):",
+                _table(SEGMENT_HEADERS, _segment_rows(report))]
+    for card in report.scorecards:
+        out += ["", _card_line(card) + ":", _table(DRILL_HEADERS, _drill_rows(card))]
     if report.viewer_windows:
         out += ["", "Decision rate by viewer count:", _table(
             ["from", "viewers", "orders", "decision rate"],
@@ -170,6 +230,8 @@ def render_table(report: Report) -> str:
 
 def render_json(report: Report) -> str:
     data = dataclasses.asdict(report)
+    data["rehearsal"] = report.rehearsal
+    data["scorecards"] = [card.to_json() for card in report.scorecards]  # with each card's verdict
     return json.dumps(data, indent=2, ensure_ascii=False)
 
 
@@ -186,6 +248,18 @@ def render_csv(report: Report) -> str:
             ("sold_out_after_s", s.sold_out_after_s, "s"),
         ):
             writer.writerow(["sku", key, s.id, "" if value is None else value, unit])
+    for seg in report.segments:
+        for key, value, unit in (
+            ("planned_s", seg.planned_s, "s"), ("actual_s", seg.actual_s, "s"), ("over_under_s", seg.over_under_s, "s"),
+            ("late_s", seg.late_s, "s"), ("quota", sum(seg.quota.values()), "units"),
+            ("units_sold", seg.units_sold, "units"), ("sell_through_pct", seg.sell_through_pct, "%"),
+            ("sold_out_after_s", seg.sold_out_after_s, "s"), ("decision_rate_pct", seg.decision_rate_pct, "%"),
+        ):
+            writer.writerow(["segment", key, seg.name, "" if value is None else value, unit])
+    for index, card in enumerate(report.scorecards, start=1):
+        writer.writerow(["scorecard", f"scorecard_{index}_passed", "", card.passed, ""])
+        for d in card.drills:
+            writer.writerow(["drill", d.name, d.verdict, "" if d.figure is None else d.figure, d.unit])
     for index, f in enumerate(report.failovers, start=1):
         writer.writerow(["failover", f"incident_{index}_gap_ms", "", "" if f.gap_ms is None else f.gap_ms, "ms"])
         writer.writerow(["failover", f"incident_{index}_duration_s", "",
@@ -361,6 +435,7 @@ th{color:#9fb4c7;font-weight:600}svg{background:#1a1d22;border-radius:8px;margin
 .axis{stroke:#777;stroke-width:1}.grid{stroke:#2c313a;stroke-width:1}.mark{stroke:#ffd166;stroke-dasharray:4 3}
 .tick{fill:#9aa0a6;font-size:11px}.label{fill:#c8ccd0;font-size:12px}.legend{font-size:12px}
 .none{color:#9aa0a6}
+.rehearsal{background:#ff3b30;color:#fff;font-weight:800;padding:.5rem .8rem;border-radius:8px}
 """
 
 
@@ -371,7 +446,8 @@ def render_html(report: Report) -> str:
         for label, _, value, unit in _summary(report)
         if label not in ("Offer started",)
     )
-    sections = [
+    sections = [f'<p class="rehearsal">{esc(REHEARSAL_NOTE)}</p>'] if report.rehearsal else []
+    sections += [
         f"<h1>{esc(report.title)}</h1>",
         f'<div class="meta">Session {report.session_id} · {esc(report.kind)} · {esc(report.state)} · started '
         f"{esc(fmt_time(report.started_wall))} · offer opened {esc(fmt_time(report.offer_start_wall))} · "
@@ -391,6 +467,12 @@ def render_html(report: Report) -> str:
         _svg_bars(report.sales_per_minute_series, "units sold", "minute of the offer")
         or '<p class="none">No offer window.</p>',
     ]
+    if report.gate is not None:
+        sections.append(f"<p>{esc(_gate_line(report.gate))}</p>")
+    if report.segments:
+        sections += ["<h2>Run of show</h2>", _html_table(SEGMENT_HEADERS, _segment_rows(report))]
+    for card in report.scorecards:
+        sections += [f"<h2>{esc(_card_line(card))}</h2>", _html_table(DRILL_HEADERS, _drill_rows(card))]
     if report.viewer_windows:
         sections += ["<h2>Decision rate</h2>", _html_table(
             ["From", "Viewers", "Orders", "Decision rate"],

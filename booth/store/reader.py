@@ -96,9 +96,10 @@ class SessionReader:
         return [SessionSummary(**row) for row in rows]
 
     def session(self, session_id: int | None = None) -> SessionRow:
-        """One session; None means the latest. A missing one is a `StoreError` saying what exists."""
+        """One session; None means the latest live one (a rehearsal only when there is nothing else).
+        A missing one is a `StoreError` saying what exists."""
         if session_id is None:
-            rows = list(self._db.query("SELECT * FROM sessions ORDER BY id DESC LIMIT 1"))
+            rows = list(self._db.query("SELECT * FROM sessions ORDER BY kind = 'rehearsal', id DESC LIMIT 1"))
             if not rows:
                 raise StoreError(f"The session log {self.path} has no sessions yet.")
         else:
