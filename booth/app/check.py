@@ -17,6 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_drop_options(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.add_argument("--probes", type=int, default=5, metavar="N", help="probes per endpoint (default 5)")
+    parser.add_argument("--go-anyway", action="store_true",
+                        help="accept going live without the rehearsals the drop file asks for (logged)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,6 +36,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     report = run_preflight(config, probe_count=max(1, args.probes),
                            recording_folder=recording_folder(options, config))  # fmt: skip
+    if config.path is not None:  # the go-live gate: rehearsals of this very file, and every link of it
+        from booth.app.gate import gate_items
+        from booth.health.preflight import CheckReport
+
+        report = CheckReport((*report.items, *gate_items(config, options.data_dir, args.go_anyway)), report.config)
     if args.json:
         print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     else:

@@ -245,7 +245,12 @@ class DrillRunner:
         config = self.booth.config
         per_s = config.output.stream_bytes_per_s
         floor = config.recording.min_free_mb * MB  # above it, so the recording goes on (nothing lost)
-        free = max(int(floor * 1.2), int(config.recording.critical_minutes * 60 * per_s / 2))
+        free = max(int(floor * 1.05), int(config.recording.critical_minutes * 60 * per_s / 2))
+        if free / per_s / 60 >= config.recording.warn_minutes:
+            return not_applicable(name, f"below {floor / 1e6:.0f} MB free the recording stops, and that is still "
+                                        f"{free / per_s / 60:.0f} min of recording at this bitrate: no disk warning "
+                                        "comes before it (lower [recording] min_free_mb or raise warn_minutes)",
+                                  wall0)  # fmt: skip
         t0, t0_wall = time.monotonic(), time.time()
         disk.free_override = free
         result = self._alert_drill(name, "disk", t0, t0_wall, lambda: setattr(disk, "free_override", None),

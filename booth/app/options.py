@@ -25,6 +25,7 @@ class Options:
     api_port: int | None = None  # the control API (None: off; the GUI and serve default to DEFAULT_API_PORT)
     api_host: str = "127.0.0.1"
     start_timer: bool = False  # serve: start the offer timer if it has not started
+    go_anyway: bool = False  # go live without the rehearsals the drop file asks for (logged)
     verbose: bool = False
 
     @classmethod
@@ -73,7 +74,9 @@ def add_session_options(parser: argparse.ArgumentParser) -> None:
     choice.add_argument("--new-session", action="store_true", default=UNSET,
                         help="close an unfinished drop and begin a new session")
     parser.add_argument("--rehearsal", action="store_true", default=UNSET,
-                        help="log this run as a rehearsal, not a live drop")
+                        help="a rehearsal: shadow stock, marked REHEARSAL, drills in the tech lead's window")
+    parser.add_argument("--go-anyway", action="store_true", default=UNSET,
+                        help="go live although the drop lacks the rehearsals its file asks for (logged)")
     parser.add_argument("--api-port", type=int, metavar="N", default=UNSET,
                         help=f"the control API and /metrics on port N (default {DEFAULT_API_PORT}; 0: any free port)")
     parser.add_argument("--api-host", metavar="HOST", default=UNSET,

@@ -66,5 +66,13 @@ def recording_folder(options: Options, config: BoothConfig) -> Path | None:
 
 
 def open_session(options: Options, config: BoothConfig, resume: bool) -> DropSession:
-    """The drop's session log in the data folder; raises StoreError with a sentence for the user."""
-    return start_drop_session(options.data_dir, config, kind=options.session_kind, resume=resume)
+    """The drop's session log in the data folder; raises StoreError with a sentence for the user.
+    A new live session of a drop file logs the go-live gate's verdict; when it was not met (and not
+    overridden with --go-anyway) the sentence is among the session's messages for the host."""
+    from booth.app.gate import record_going_live
+
+    session = start_drop_session(options.data_dir, config, kind=options.session_kind, resume=resume)
+    warning = record_going_live(session, config, options.data_dir, options.go_anyway)
+    if warning is not None:
+        session.opened.messages.append(warning)
+    return session

@@ -302,7 +302,12 @@ class Drop:
 
     def decide_end(self, reason: str = "host") -> OfferEnded | Refusal:
         if self.show is not None:
-            ended = self.show.decide_end(self.clock.wall(), reason)
+            # At its deadline a segment ended at the deadline, even when that is recorded later (a restart):
+            # its actual length, and the show's over/under, are the truth.
+            at = self.clock.wall()
+            if reason == "deadline" and self._timer.deadline_wall is not None:
+                at = min(at, self._timer.deadline_wall)
+            ended = self.show.decide_end(at, reason)
             return Refusal(ended) if isinstance(ended, str) else ended
         if self._timer.deadline_mono is None:
             return Refusal("The offer has not started.")

@@ -6,6 +6,7 @@ quota. Pure: parsing, and where the show stands at a given wall time; time is pa
 [plan]
 time_zone = "Europe/Berlin"      # the plan's clock (IANA name); starts are read in it
 rehearsals = 2                   # full rehearsals the go-live gate asks for (every drill passed)
+codes_sheet = "codes.pdf"        # optional: the sticker-code sheet (`booth codes`), relative to the drop file
 
 [[plan.segment]]
 name = "HEADLINE BURST"
@@ -16,6 +17,7 @@ hard_start = false               # true: starts by itself at `start`; false: arm
 last_call_seconds = 60
 carry_over = true                # unsold quota moves to the next selling segment
 quota = { tee-black = 20, cap-red = 10 }
+link = "https://night-market.example/drop"   # optional: the ticketing link shown for it (the gate checks it)
 ```
 
 A segment without `quota` sells nothing (a teaser, a recap). The carried quota of a product is what
@@ -58,6 +60,7 @@ class Segment:
     hard_start: bool = False
     last_call_s: float = 10.0
     carry_over: bool = True
+    link: str = ""  # the segment's ticketing / product link (the go-live gate checks it answers)
 
     @property
     def end_wall(self) -> float:
@@ -73,6 +76,7 @@ class Plan:
     segments: tuple[Segment, ...]
     time_zone: str = "UTC"
     rehearsals: int = 2
+    codes_sheet: str = ""  # the sticker-code sheet printed for this drop (path; the gate checks it is there)
 
     def segment(self, index: int) -> Segment:
         return self.segments[index]
@@ -224,6 +228,7 @@ def parse_plan(table: Table, stock: Mapping[str, int]) -> Plan | None:
         zone = ZoneInfo("UTC")
         zone_name = "UTC"
     rehearsals = table.integer("rehearsals", 2, minimum=0, maximum=20)
+    codes_sheet = table.string("codes_sheet", "")
     segments: list[Segment] = []
     for t in table.tables("segment", "[[plan.segment]]"):
         segment = _parse_segment(t, len(segments), zone, stock)
@@ -245,7 +250,7 @@ def parse_plan(table: Table, stock: Mapping[str, int]) -> Plan | None:
         if units > stock.get(sku, 0):
             table.problem("segment", f"the segments' quotas of {sku!r} add up to {units}, "
                                      f"more than its stock of {stock.get(sku, 0)}")  # fmt: skip
-    return Plan(tuple(segments), zone_name, rehearsals)
+    return Plan(tuple(segments), zone_name, rehearsals, codes_sheet)
 
 
 def _parse_segment(t: Table, index: int, zone: ZoneInfo, stock: Mapping[str, int]) -> Segment | None:
@@ -264,6 +269,10 @@ def _parse_segment(t: Table, index: int, zone: ZoneInfo, stock: Mapping[str, int
     hard = t.boolean("hard_start", False)
     last_call = t.number("last_call_seconds", 10, 0, minutes * 60)
     carry = t.boolean("carry_over", True)
+    link = t.string("link", "")
+    if link and not link.startswith(("https://", "http://")):
+        t.problem("link", f"must be a web address starting with https://, got {link!r}")
+        link = ""
     quota: dict[str, int] = {}
     raw = t.get("quota", {})
     if not isinstance(raw, dict):
@@ -280,7 +289,7 @@ def _parse_segment(t: Table, index: int, zone: ZoneInfo, stock: Mapping[str, int
     t.finish()
     if start is None:
         return None
-    return Segment(index, name, kind, start, minutes * 60, quota, hard, last_call, carry)
+    return Segment(index, name, kind, start, minutes * 60, quota, hard, last_call, carry, link)
 
 
 def _parse_start(text: str, zone: ZoneInfo) -> float | None:
@@ -319,10 +328,11 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
     return {
         "time_zone": plan.time_zone,
         "rehearsals": plan.rehearsals,
+        "codes_sheet": plan.codes_sheet,
         "segments": [
             {"index": s.index, "name": s.name, "kind": s.kind.value, "start_wall": s.start_wall,
              "length_s": s.length_s, "quota": dict(s.quota), "hard_start": s.hard_start,
-             "last_call_s": s.last_call_s, "carry_over": s.carry_over}
+             "last_call_s": s.last_call_s, "carry_over": s.carry_over, "link": s.link}
             for s in plan.segments
         ],
     }  # fmt: skip
@@ -332,7 +342,8 @@ def plan_from_dict(data: Mapping[str, Any]) -> Plan:
     segments = tuple(
         Segment(int(d["index"]), str(d["name"]), SegmentKind(d["kind"]), float(d["start_wall"]), float(d["length_s"]),
                 {str(k): int(v) for k, v in dict(d.get("quota") or {}).items()}, bool(d.get("hard_start", False)),
-                float(d.get("last_call_s", 10.0)), bool(d.get("carry_over", True)))
+                float(d.get("last_call_s", 10.0)), bool(d.get("carry_over", True)), str(d.get("link", "")))
         for d in data["segments"]
     )  # fmt: skip
-    return Plan(segments, str(data.get("time_zone", "UTC")), int(data.get("rehearsals", 2)))
+    return Plan(segments, str(data.get("time_zone", "UTC")), int(data.get("rehearsals", 2)),
+                str(data.get("codes_sheet", "")))

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
+import requests.adapters
 
 from booth.core.shop.settings import ShopCredentials, ShopSku, numeric_id
 
@@ -157,8 +158,10 @@ class ShopifyClient:
         connect_timeout_s: float = 2.0,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        transport: requests.adapters.BaseAdapter | None = None,
     ) -> None:
         self.domain = domain
+        self._transport = transport  # the HTTP transport (a rehearsal's fault seam); None: requests' own
         self.api_version = api_version
         self._credentials = credentials
         if base_url is not None and not base_url.startswith(("http://127.", "http://localhost", "https://")):
@@ -189,6 +192,9 @@ class ShopifyClient:
         if session is None:
             session = requests.Session()
             session.headers["User-Agent"] = "Booth (live-commerce stall)"
+            if self._transport is not None:
+                session.mount("https://", self._transport)
+                session.mount("http://", self._transport)
             self._local.session = session
         return session
 
