@@ -184,12 +184,15 @@ class HonestScarcity:
         if self._burned_rem is not None and not extended and burned > self._burned_rem:
             burned = self._burned_rem  # D shrank: hold the clock, never count back up
         self._burned_rem, self._true_rem = burned, true_rem
+        # A run-of-show segment has its own last call and keeps its name over the clock.
+        now = view.show.now if view.show is not None else None
+        last_call_s = now.last_call_s if now is not None else self.last_call_s
         if burned <= 0:
             label, colour = "OFFER ENDED", GREY
-        elif burned <= self.last_call_s:
+        elif burned <= last_call_s:
             label, colour = "LAST CALL", AMBER
         else:
-            label, colour = "", WHITE
+            label, colour = (now.name if now is not None else ""), WHITE
         text = format_clock(burned)
         if starting or label != self._label:
             self._label = label

@@ -69,8 +69,8 @@ SCORECARD: Final = "scorecard"
 GATE: Final = "gate"
 
 NON_DROP_KINDS: Final = frozenset(
-    {SOURCE_SWITCH, OUTPUT_SWITCH, ALERT, CLIP, MOMENT, VIEWERS, INCIDENT, SHUTDOWN, API_CALL, OVERLAY, DRILL, SCORECARD,
-     GATE}
+    {SOURCE_SWITCH, OUTPUT_SWITCH, ALERT, CLIP, MOMENT, VIEWERS, INCIDENT, SHUTDOWN, API_CALL, OVERLAY}
+    | {DRILL, SCORECARD, GATE}
 )
 
 # metric → unit. Producers may send other metrics; reports read these.
