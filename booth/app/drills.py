@@ -315,6 +315,7 @@ class DrillRunner:
         session = self.booth.session
         if api is None or api.url is None or session is None:
             return not_applicable(name, "the control API (or the session log) is not running", wall0)
+        self._to_a_selling_segment()
         view = controller.view()
         if view.phase is Phase.READY:
             started = controller.start_timer()
@@ -362,6 +363,30 @@ class DrillRunner:
                                    f"{doubled} counted twice, {len(lost)} lost", checks)  # fmt: skip
 
     # -- helpers ----------------------------------------------------------------------------------------
+
+    def _to_a_selling_segment(self) -> None:
+        """A plan that opens with a teaser: step through (end it, start the next, as the host would) to
+        the first segment that sells, so the burst sells into a real quota. Bounded by the plan's length;
+        each step waits for the session log to commit it (the view shows committed events only)."""
+        controller = self.booth.controller
+        plan = controller.spec.plan
+
+        def running() -> object:
+            show = controller.view().show
+            return show.now if show is not None else None
+
+        for _ in range(2 * len(plan.segments) if plan is not None else 0):
+            show = controller.view().show
+            if show is None:
+                return
+            if show.now is not None:
+                if show.now.sells or not controller.end_offer().accepted:
+                    return
+                self._wait(lambda: running() is None, 3.0)
+            elif show.next is None or show.next.sells or not controller.start_timer().accepted:
+                return
+            else:
+                self._wait(lambda: running() is not None, 3.0)
 
     def _wait(self, condition: Callable[[], bool], timeout: float, step: float = 0.01) -> bool:
         """Poll `condition` until it holds (True), `timeout` passes or the run is stopped (False)."""

@@ -48,6 +48,11 @@ stock = 80
 [plan]
 time_zone = "Europe/Berlin"
 [[plan.segment]]
+name = "TEASER"
+kind = "teaser"
+start = "2030-06-01 18:45"
+minutes = 10
+[[plan.segment]]
 name = "HEADLINE BURST"
 start = "2030-06-01 19:00"
 minutes = 15
@@ -117,7 +122,9 @@ def test_rehearse_all_runs_every_drill_on_the_real_pipeline_and_keeps_the_scorec
     assert {e.payload["code"] for e in events if e.kind == "alert"} >= {"battery", "disk"}
     sales = [e for e in events if e.kind == "sale"]
     assert len(sales) == 60 and all(s.payload["origin"] == "api" for s in sales)
-    assert kinds.count("segment_start") == 1  # the order burst opened the rehearsal's first segment
+    # The plan opens with a teaser (it sells nothing): the order burst stepped on to the first burst, as a host would.
+    starts = [e.payload["name"] for e in events if e.kind == "segment_start"]
+    assert starts == ["TEASER", "HEADLINE BURST"]
 
     report = booth("report", str(session.id), "--data-dir", str(data), timeout=30)
     assert report.returncode == 0, report.stderr
