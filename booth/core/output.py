@@ -211,6 +211,11 @@ class PolicyTimes:
     # program feeds it every frame, so 1 s is four silent reports: viewers are already losing the stream,
     # and the backup then carries it within the 2 s target (measured by the lose-ingest drill).
     stall_s: float = 1.0
+    # Make before break: the primary silent this long while fed starts the backup alongside (not yet carrying
+    # the stream), so when the primary is judged stalled the backup is already connected — ffmpeg's start and the
+    # RTMP handshake take ≈ 1 s on a busy machine, which after the 1 s stall judgement would miss the 2 s target.
+    # A primary taking data again stops the warmed backup. 0: no warming.
+    warm_s: float = 0.5
     retry_s: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 10.0)  # reconnect backoff, capped
     stable_s: float = 10.0  # the primary must be live this long before we go back to it
 
@@ -249,6 +254,7 @@ class _Ingest:
     next_try: float = 0.0
     live_since: float | None = None
     last_error: str = ""
+    warming: bool = False  # started alongside because the active primary went quiet, not carrying the stream
 
 
 class IngestPolicy:
@@ -320,6 +326,7 @@ class IngestPolicy:
                 backup.running = False
                 backup.live_since = None
                 actions.append(Action("stop", "backup", "the primary ingest is back"))
+        actions += self._warm(now, reports.get("primary"))
         # run the active one, and retry the primary alongside while on the backup
         wanted = [self.active] + (["primary"] if self.active == "backup" else [])
         for name in wanted:
@@ -329,6 +336,26 @@ class IngestPolicy:
                 ingest.live_since = None
                 actions.append(Action("start", name))
         return actions
+
+    def _warm(self, now: float, report: PushReport | None) -> list[Action]:
+        """While the primary carries the stream: warm the backup when the primary goes quiet, cool it when
+        the primary takes data again."""
+        backup = self._ingests.get("backup")
+        primary = self._ingests["primary"]
+        if backup is None or self.times.warm_s <= 0:
+            return []
+        if self.active != "primary":
+            backup.warming = False
+            return []
+        quiet = report is not None and report.progressed_at is not None and primary.running and not report.exited \
+            and now - report.progressed_at >= self.times.warm_s  # fmt: skip
+        if quiet and not backup.running and backup.next_try <= now:
+            backup.running, backup.warming, backup.live_since = True, True, None
+            return [Action("start", "backup", f"warming: the primary sent nothing for {self.times.warm_s:g} s")]
+        if not quiet and backup.running and backup.warming and primary.running:
+            backup.running, backup.warming, backup.live_since = False, False, None
+            return [Action("stop", "backup", "the primary ingest is taking data again (the warmed backup stops)")]
+        return []
 
     def is_live(self, name: str, now: float, report: PushReport | None) -> bool:
         ingest = self._ingests.get(name)

@@ -98,6 +98,26 @@ def test_policy_fails_over_at_once_retries_primary_alongside_and_returns_when_st
     assert p.active == "primary" and [(a.kind, a.target) for a in actions] == [("stop", "backup")]
 
 
+def test_a_quiet_primary_warms_the_backup_so_the_switch_finds_it_connected_and_a_hiccup_cools_it():
+    t = PolicyTimes(stall_s=1, warm_s=0.5, stable_s=10, retry_s=(1, 2))
+    p = IngestPolicy(has_backup=True, times=t)
+    p.step(0, {})
+    assert p.step(1, {"primary": live(0, 1)}) == []
+    # 0.6 s without data: the backup starts alongside, the primary still carries the stream
+    warm = p.step(1.6, {"primary": live(0, 1)})
+    assert [(a.kind, a.target) for a in warm] == [("start", "backup")] and "warming" in warm[0].reason
+    assert p.active == "primary" and p.switches == 0
+    # the primary takes data again: the warmed backup stops, nothing switched
+    cool = p.step(1.8, {"primary": live(0, 1.8), "backup": live(1.6, 1.8)})
+    assert [(a.kind, a.target) for a in cool] == [("stop", "backup")] and p.active == "primary"
+    # a real stall: warmed at 2.4, judged failed at 2.9, and the backup already running takes over at once
+    assert [(a.kind, a.target) for a in p.step(2.4, {"primary": live(0, 1.8)})] == [("start", "backup")]
+    failed = p.step(2.9, {"primary": live(0, 1.8), "backup": live(2.4, 2.9)})
+    assert [(a.kind, a.target) for a in failed] == [("stop", "primary")]  # no second start of the backup
+    assert p.active == "backup" and p.switches == 1 and "stalled" in p.last_switch_reason
+    assert p.is_live("backup", 2.9, live(2.4, 2.9))
+
+
 def test_policy_without_backup_backs_off_and_judges_stalls():
     t = PolicyTimes(connect_timeout_s=3, stall_s=2, retry_s=(1, 2, 4))
     p = IngestPolicy(has_backup=False, times=t)
