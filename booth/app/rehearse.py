@@ -125,6 +125,7 @@ def _run_drills(options, config, session, names, as_json, stop) -> int:  # type:
             print(f"Rehearsing '{config.drop.title}' (session {session.session_id}): {len(names)} drill(s)", flush=True)
         card = runner.run(names, progress)
     finally:
+        _end_running_segment(booth)
         session.end_on_close = True  # a rehearsal run here is over when it returns
         session.close_reason = "rehearsal done" if not stop.is_set() else "interrupted"
         booth.stop()  # the session log closes last
@@ -136,3 +137,11 @@ def _run_drills(options, config, session, names, as_json, stop) -> int:  # type:
     else:
         print("\n".join(["", "Scorecard:", *card.lines()]))
     return 0 if card.passed else 1
+
+
+def _end_running_segment(booth) -> None:  # type: ignore[no-untyped-def]
+    """The rehearsal is over: a segment the drills left running ends now, so the report has its actual
+    length and over/under instead of "running" in a closed session."""
+    show = booth.controller.view().show
+    if show is not None and show.now is not None and booth.controller.end_offer().accepted and booth.session:
+        booth.session.log.flush()

@@ -125,11 +125,14 @@ def test_rehearse_all_runs_every_drill_on_the_real_pipeline_and_keeps_the_scorec
     # The plan opens with a teaser (it sells nothing): the order burst stepped on to the first burst, as a host would.
     starts = [e.payload["name"] for e in events if e.kind == "segment_start"]
     assert starts == ["TEASER", "HEADLINE BURST"]
+    # ...and the segment the drills left running ended with the rehearsal: the report has its actual length.
+    assert [e.payload["index"] for e in events if e.kind == "segment_end"] == [0, 1]
 
     report = booth("report", str(session.id), "--data-dir", str(data), timeout=30)
     assert report.returncode == 0, report.stderr
     assert report.stdout.startswith("REHEARSAL — sold against a shadow of the stock")
     assert "every drill passed (the full drill set" in report.stdout and "HEADLINE BURST" in report.stdout
+    assert "running" not in report.stdout.split("Run of show")[1].split("Scorecard")[0]
 
     # One full rehearsal of this very file: the gate asks for two, and says so (a warning, not a block).
     check = booth("--drop", str(drop), "--data-dir", str(data), "check", "--json", "--probes", "1", timeout=60)
