@@ -73,3 +73,25 @@ def test_a_wait_is_shown_as_a_clock_and_drills_score_only_what_was_measured():
     assert not missed.passed and missed.detail.endswith("(not met: the cut is in the session log)")
     card = Scorecard((score("pull-primary", 30.0, "cut"), not_applicable("shop-unreachable", "no shop")), 9.0)
     assert card.passed and not card.full and card.to_json()["drills"][1]["passed"] is None
+
+
+def test_under_a_viewer_delay_a_segment_keeps_its_name_and_its_own_last_call():
+    from booth.core.honest_scarcity import HonestScarcity
+    from booth.core.overlay import Corner
+
+    raw = {**RAW, "plan": {"segment": [{**RAW["plan"]["segment"][0], "last_call_seconds": 60}]}}
+    spec = parse_config(raw, "drop.toml").drop
+    clock = ManualClock(wall_time=spec.plan.segments[0].start_wall)
+    drop = Drop(spec, clock)
+    drop.apply(drop.decide_start())
+    honest = HonestScarcity(configured_delay_s=4.0, last_call_s=10.0)  # the drop's own 10 s is not the burst's
+
+    def shown():  # type: ignore[no-untyped-def]
+        model = honest.model(drop.view(), "tee", Corner.BOTTOM_LEFT, clock.monotonic(), clock.wall())
+        return model.timer_text, model.timer_label
+
+    assert shown() == ("14:56", "BURST")  # 4 s ahead of the truth, under the segment's name
+    clock.advance(15 * 60 - 70)  # 70 s left: viewers, 4 s late, see 66 s
+    assert shown() == ("01:06", "BURST")
+    clock.advance(8)  # 62 s left: viewers see 58 s, inside the burst's 60 s last call
+    assert shown() == ("00:58", "LAST CALL")
