@@ -214,8 +214,10 @@ class PolicyTimes:
     # Make before break: the primary silent this long while fed starts the backup alongside (not yet carrying
     # the stream), so when the primary is judged stalled the backup is already connected — ffmpeg's start and the
     # RTMP handshake take ≈ 1 s on a busy machine, which after the 1 s stall judgement would miss the 2 s target.
-    # A primary taking data again stops the warmed backup. 0: no warming.
+    # A primary taking data again stops the warmed backup, which then rests `warm_rest_s` before it is warmed
+    # again (a busy machine's late progress reports must not start an ffmpeg every second). 0: no warming.
     warm_s: float = 0.5
+    warm_rest_s: float = 5.0
     retry_s: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 10.0)  # reconnect backoff, capped
     stable_s: float = 10.0  # the primary must be live this long before we go back to it
 
@@ -255,6 +257,7 @@ class _Ingest:
     live_since: float | None = None
     last_error: str = ""
     warming: bool = False  # started alongside because the active primary went quiet, not carrying the stream
+    rest_until: float = 0.0  # not warmed again before this (a failover never waits for it)
 
 
 class IngestPolicy:
@@ -349,11 +352,12 @@ class IngestPolicy:
             return []
         quiet = report is not None and report.progressed_at is not None and primary.running and not report.exited \
             and now - report.progressed_at >= self.times.warm_s  # fmt: skip
-        if quiet and not backup.running and backup.next_try <= now:
+        if quiet and not backup.running and backup.next_try <= now and backup.rest_until <= now:
             backup.running, backup.warming, backup.live_since = True, True, None
             return [Action("start", "backup", f"warming: the primary sent nothing for {self.times.warm_s:g} s")]
         if not quiet and backup.running and backup.warming and primary.running:
             backup.running, backup.warming, backup.live_since = False, False, None
+            backup.rest_until = now + self.times.warm_rest_s
             return [Action("stop", "backup", "the primary ingest is taking data again (the warmed backup stops)")]
         return []
 

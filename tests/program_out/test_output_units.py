@@ -110,12 +110,24 @@ def test_a_quiet_primary_warms_the_backup_so_the_switch_finds_it_connected_and_a
     # the primary takes data again: the warmed backup stops, nothing switched
     cool = p.step(1.8, {"primary": live(0, 1.8), "backup": live(1.6, 1.8)})
     assert [(a.kind, a.target) for a in cool] == [("stop", "backup")] and p.active == "primary"
-    # a real stall: warmed at 2.4, judged failed at 2.9, and the backup already running takes over at once
-    assert [(a.kind, a.target) for a in p.step(2.4, {"primary": live(0, 1.8)})] == [("start", "backup")]
-    failed = p.step(2.9, {"primary": live(0, 1.8), "backup": live(2.4, 2.9)})
+    # another hiccup right after: the backup rests instead of starting an ffmpeg again
+    assert p.step(2.4, {"primary": live(0, 1.8)}) == []
+    assert p.step(2.5, {"primary": live(0, 2.5)}) == []
+    # a real stall while it rests is not held up: the backup starts with the switch, as without warming
+    resting = IngestPolicy(has_backup=True, times=t)
+    resting.step(0, {})
+    resting.step(1.6, {"primary": live(0, 1)})
+    resting.step(1.8, {"primary": live(0, 1.8), "backup": live(1.6, 1.8)})
+    actions = resting.step(2.9, {"primary": live(0, 1.8)})
+    assert [(a.kind, a.target) for a in actions] == [("stop", "primary"), ("start", "backup")]
+    assert resting.active == "backup"
+    # a real stall later: warmed at 7.6, judged failed at 8.1, and the backup already running takes over at once
+    assert p.step(7.0, {"primary": live(0, 7.0)}) == []
+    assert [(a.kind, a.target) for a in p.step(7.6, {"primary": live(0, 7.0)})] == [("start", "backup")]
+    failed = p.step(8.1, {"primary": live(0, 7.0), "backup": live(7.6, 8.1)})
     assert [(a.kind, a.target) for a in failed] == [("stop", "primary")]  # no second start of the backup
     assert p.active == "backup" and p.switches == 1 and "stalled" in p.last_switch_reason
-    assert p.is_live("backup", 2.9, live(2.4, 2.9))
+    assert p.is_live("backup", 8.1, live(7.6, 8.1))
 
 
 def test_policy_without_backup_backs_off_and_judges_stalls():
