@@ -43,7 +43,7 @@ def test_the_connect_tab_pairs_a_phone_by_qr_and_never_shows_the_token(window, q
     booth, main = window
     tabs = main.tech.tabs  # the tech lead's own window
     names = [tabs.tabText(i) for i in range(tabs.count())]
-    assert names[-1] == "Connect"
+    assert "Connect" in names
     panel = main.tech.page(names.index("Connect"))
     main.show()
     main.toggle_health()
