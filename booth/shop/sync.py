@@ -163,6 +163,7 @@ class ShopSync:
         self._claimed: set[str] = set()  # recorded on the shop by this booth
         self._backoff_s = 0.25
         self._discrepancy_logged = False
+        self._outage_before: SyncIncident | None = None
         self._poller = Worker("booth-shop-poll", self._poll_step, "Shop stock sync", on_stop=self.client.close,
                               join_timeout_s=poll_timeout_s + 2)  # fmt: skip
         self._writer = Worker("booth-shop-write", self._write_step, "Stall sales to the shop",
@@ -183,6 +184,7 @@ class ShopSync:
     def _restore(self, events: list[DropEvent]) -> None:
         ledger = self._new_ledger()
         pending: dict[str, _Pending] = {}
+        outage: SyncIncident | None = None
         for event in events:
             if ledger.handles(event):
                 ledger.apply(event)
@@ -201,6 +203,11 @@ class ShopSync:
                     entry.claimed = True
                 case StallSaleConfirmed(sale_id=sale_id) | StallSaleRefused(sale_id=sale_id):
                     pending.pop(sale_id, None)
+                case SyncIncident(what="unreachable" | "throttled" | "auth"):
+                    outage = outage or event
+                case SyncIncident(what="recovered"):
+                    outage = None
+        self._outage_before = outage  # still open when Booth stopped: the first good answer closes it
         ledger.copy_transient_from(self.ledger)
         self.ledger = ledger
         self._queue = deque(pending.values())  # journal order = sale order
@@ -603,6 +610,11 @@ class ShopSync:
             down_s = now - self.health.failing_since
             self._commit([SyncIncident(self._wall(), "info", "recovered",
                                        f"The shop answers again after {down_s:.0f} s.")])  # fmt: skip
+        elif self._outage_before is not None:  # an outage Booth was restarted in
+            down_s = self._wall() - self._outage_before.at_wall
+            self._commit([SyncIncident(self._wall(), "info", "recovered",
+                                       f"The shop answers again after {down_s:.0f} s (Booth restarted meanwhile).")])
+        self._outage_before = None
 
 
 def _attempt_index(sale_id: str, key: str) -> int:
