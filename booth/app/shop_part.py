@@ -7,9 +7,13 @@ without `[shop]` it adds nothing and Booth works exactly as before. What it wire
   controller's committed sales of shop products are the sync's outbox (`controller.on_applied`);
 - the sync is restored from the session log before it starts, so stall sales queued before a crash go out
   with the keys they had;
-- sticker codes are redeemed on a worker of their own (`booth-shop-codes`): the host's window and the
+- sticker codes are redeemed on a worker of their own (`booth-shop-desk`): the host's window and the
   control API hand a scanned code over and never wait on the shop; each redemption is a sale of one unit
   (origin "code") and marks a moment for a clip;
+- a product of a shared pool (`[shop] pool`) is sold on that worker too, the shop first: its unit is
+  taken off the shop (compare-and-set above the pool's floor) before it is counted, so two booths can
+  never both sell the pool's last one; a shop that does not answer within a second gets the sale
+  queued like any other;
 - a rehearsal session reads the shop and never writes to it (shadow stock).
 
 Credentials that cannot be read are one standing sentence: the counter then works from the quota alone,
@@ -44,6 +48,7 @@ if TYPE_CHECKING:  # the sync (and requests) load only for a drop with [shop]
 log = logging.getLogger(__name__)
 
 CODE_QUEUE_MAX = 64  # a scanner stuck sending the same burst cannot grow memory
+CONFIRM_TIMEOUT_S = 1.0  # a pooled sale waits this long for the shop, then counts here and is queued
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,15 @@ class _CodeJob:
     answer: Future[Redemption] | None = None  # the control API waits on this; the window hears listeners
 
 
+@dataclass(frozen=True)
+class _SaleJob:
+    sku_id: str
+    qty: int
+    origin: str
+    request: Request | None = None
+    answer: Future[ActionResult] | None = None
+
+
 @dataclass
 class ShopPart:
     settings: ShopSettings
@@ -78,7 +92,7 @@ class ShopPart:
     problem: str = ""
     mark: Callable[[str], object] | None = None  # program out's moment marker, when there is a picture
     _listeners: list[Callable[[Redemption], None]] = field(default_factory=list)
-    _codes: queue.Queue[_CodeJob] = field(default_factory=lambda: queue.Queue(CODE_QUEUE_MAX))
+    _codes: queue.Queue[_CodeJob | _SaleJob] = field(default_factory=lambda: queue.Queue(CODE_QUEUE_MAX))
     _worker: Worker | None = None
 
     # -- status --------------------------------------------------------------------------------
@@ -94,6 +108,46 @@ class ShopPart:
         if self.sync is not None and self.sync.problem:
             problems.append(self.sync.problem)
         return problems
+
+    # -- selling a shared pool's products: the shop first ----------------------------------------
+
+    def confirms_first(self, sku_id: str) -> bool:
+        """A product of a shared pool while the shop answers: sell it through `sell_later`/`sell_async`."""
+        return self.sync is not None and self._worker is not None and self.sync.confirms_first(sku_id)
+
+    def sell_later(self, sku_id: str, qty: int = 1, origin: str = "host") -> bool:
+        """The host's key for a pooled product: sold on the shop desk's worker (the window never waits)."""
+        return self._queue(_SaleJob(sku_id, qty, origin))
+
+    def sell_async(self, sku_id: str, qty: int = 1, origin: str = "api",
+                   request: Request | None = None) -> Future[ActionResult]:  # fmt: skip
+        answer: Future[ActionResult] = Future()
+        if not self._queue(_SaleJob(sku_id, qty, origin, request, answer)):
+            answer.set_result(self.controller.refuse(Refusal("Too many sales waiting for the shop: send it again."),
+                                                     request))  # fmt: skip
+        return answer
+
+    def sell(self, sku_id: str, qty: int = 1, origin: str = "host", request: Request | None = None,
+             code: str = "", ref: str = "") -> ActionResult:  # fmt: skip
+        """Sell, the shop first for a shared pool's product (waits up to CONFIRM_TIMEOUT_S for the shop:
+        call it from a worker). Two booths can then never both sell the pool's last unit; a shop that does
+        not answer in time gets the sale queued like any other (counted here at once)."""
+        sync = self.sync
+        already = request is not None and self.controller.receipt(request.key) is not None
+        if sync is None or already or not sync.confirms_first(sku_id):
+            return self.controller.sell(sku_id, qty, origin, request, code, ref)
+        if self.controller.check_sale(sku_id, qty, code) is not None:
+            return self.controller.sell(sku_id, qty, origin, request, code, ref)  # refused, with its receipt
+        ref = ref or uuid.uuid4().hex
+        taken = sync.sell_now(sku_id, qty, ref, CONFIRM_TIMEOUT_S)
+        if isinstance(taken, Refusal):
+            return self.controller.refuse(taken, request)
+        result = self.controller.sell(sku_id, qty, origin, request, code, ref)
+        if taken:
+            sync.settle_now(ref, counted=result.accepted)
+        elif not result.accepted:
+            sync.abandon(ref, sku_id, qty)  # an attempt without an answer may have taken the units: check
+        return result
 
     # -- sticker codes -------------------------------------------------------------------------
 
@@ -112,12 +166,13 @@ class ShopPart:
             answer.set_result(Redemption(text, refusal=Refusal("Too many codes waiting: send it again in a moment.")))
         return answer
 
-    def _queue(self, job: _CodeJob) -> bool:
+    def _queue(self, job: _CodeJob | _SaleJob) -> bool:
         if self._worker is None:
-            if job.answer is not None:
+            if isinstance(job, _CodeJob) and job.answer is not None:
                 job.answer.set_result(Redemption(job.text, refusal=Refusal(
                     f"Sticker codes need the shop: {self.problem or 'it is not running'}")))
-            return job.answer is not None
+                return True
+            return False
         try:
             self._codes.put_nowait(job)
         except queue.Full:
@@ -145,7 +200,7 @@ class ShopPart:
         claimed = self.sync.claim(code, ref)
         if isinstance(claimed, Refusal):
             return Redemption(text, refusal=claimed)
-        result = self.controller.sell(code.sku_id, 1, origin="code", request=request, code=code.code, ref=ref)
+        result = self.sell(code.sku_id, 1, "code", request, code.code, ref)
         if result.refusal is not None:
             if claimed:
                 log.warning("code %s is recorded as used on the shop, but the drop refused its sale: %s",
@@ -162,6 +217,16 @@ class ShopPart:
                 job = self._codes.get_nowait()
             except queue.Empty:
                 return 0.5
+            if isinstance(job, _SaleJob):
+                try:
+                    result = self.sell(job.sku_id, job.qty, job.origin, job.request)
+                except Exception as exc:
+                    if job.answer is not None:
+                        job.answer.set_exception(exc)
+                    raise
+                if job.answer is not None:
+                    job.answer.set_result(result)
+                continue
             try:
                 outcome = self.redeem(job.text, job.request)
             except Exception as exc:  # a bug: the caller hears a sentence, the worker logs it once
@@ -194,7 +259,7 @@ class ShopPart:
         if self.sync is None:
             return
         self.sync.start()
-        self._worker = Worker("booth-shop-codes", self._codes_step, "Sticker codes").start()
+        self._worker = Worker("booth-shop-desk", self._codes_step, "Sticker codes and pooled sales").start()
 
     def stop(self) -> None:
         if self._worker is not None:

@@ -140,6 +140,11 @@ class DropController:
             outcome = self._decided.decide_sale(sku_id, qty, "code", code)
             return outcome if isinstance(outcome, Refusal) else None
 
+    def refuse(self, refusal: Refusal, request: Request | None = None) -> ActionResult:
+        """A sale someone else turned down (the shop: a shared pool is spent), answered like the drop's own
+        refusals: the host hears it, and a keyed request keeps it as its answer."""
+        return self._act(lambda _d: refusal, request)
+
     def undo_last_sale(self, request: Request | None = None) -> ActionResult:
         return self._act(lambda d: d.decide_undo(), request)
 

@@ -89,6 +89,7 @@ class _Pending:
     attempt: int = 0  # the attempt to send next
     change_from: int | None = None  # the level that attempt expects (None: use what the ledger knows)
     claimed: bool = True  # sticker codes: recorded on the shop already
+    probe: bool = False  # a confirm-first attempt whose sale was never counted: did the shop take it?
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,10 @@ class ShopSync:
         self._backoff_s = 0.25
         self._discrepancy_logged = False
         self._outage_before: SyncIncident | None = None
+        self._write_lock = threading.Lock()  # one write to the shop at a time, in queue order
+        self._settled_early: set[str] = set()  # pooled sales the shop took before they were counted
+        self._early_attempts: dict[str, tuple[int, int]] = {}  # ref → the attempt a confirm-first sale sent
+        self._taken: dict[str, tuple[str, int, int, int]] = {}  # ref → (sku, qty, before, after) until settled
         self._poller = Worker("booth-shop-poll", self._poll_step, "Shop stock sync", on_stop=self.client.close,
                               join_timeout_s=poll_timeout_s + 2)  # fmt: skip
         self._writer = Worker("booth-shop-write", self._write_step, "Stall sales to the shop",
@@ -184,13 +189,22 @@ class ShopSync:
     def _restore(self, events: list[DropEvent]) -> None:
         ledger = self._new_ledger()
         pending: dict[str, _Pending] = {}
+        early: dict[str, StallAttempt] = {}  # confirm-first attempts sent before their sale was counted
         outage: SyncIncident | None = None
+        settling = set(self._taken)  # a rebuild mid-drop: confirm-first sales this process settles itself
         for event in events:
             if ledger.handles(event):
                 ledger.apply(event)
             match event:
+                case SaleRecorded(ref=ref) if ref in settling:
+                    early.pop(ref, None)
                 case SaleRecorded(ref=ref, sku_id=sku, qty=qty, code=code) if ref and sku in ledger:
                     pending[ref] = _Pending(ref, sku, qty, code, claimed=not code or code in self._claimed)
+                    if ref in early:  # a confirm-first attempt went out before the sale was counted
+                        attempt = early.pop(ref)
+                        pending[ref].attempt = _attempt_index(ref, attempt.key)
+                        pending[ref].change_from = attempt.change_from
+                        pending[ref].claimed = True
                     if code:
                         self._codes_used.add(code)
                 case SaleUndone(ref=ref, sku_id=sku, qty=qty) if ref and sku in ledger:
@@ -201,12 +215,22 @@ class ShopSync:
                     entry.attempt = _attempt_index(sale_id, key)
                     entry.change_from = change_from
                     entry.claimed = True
+                case StallAttempt(sale_id=sale_id):
+                    early[sale_id] = event
+                case StallSaleConfirmed(sale_id=sale_id, sku_id=sku, qty=qty) if sale_id in early:
+                    # the shop took units for a sale the drop never counted: they are owed back
+                    del early[sale_id]
+                    pending[f"{sale_id}-back"] = _Pending(f"{sale_id}-back", sku, -qty)
                 case StallSaleConfirmed(sale_id=sale_id) | StallSaleRefused(sale_id=sale_id):
                     pending.pop(sale_id, None)
                 case SyncIncident(what="unreachable" | "throttled" | "auth"):
                     outage = outage or event
                 case SyncIncident(what="recovered"):
                     outage = None
+        for ref, attempt in early.items():  # Booth stopped between the shop's answer and the count
+            if attempt.sku_id in ledger and attempt.qty > 0 and ref not in settling | set(self._early_attempts):
+                pending[ref] = _Pending(ref, attempt.sku_id, attempt.qty, attempt=_attempt_index(ref, attempt.key),
+                                        change_from=attempt.change_from, probe=True)  # fmt: skip
         self._outage_before = outage  # still open when Booth stopped: the first good answer closes it
         ledger.copy_transient_from(self.ledger)
         self.ledger = ledger
@@ -257,8 +281,15 @@ class ShopSync:
                 continue  # the rebuild folded it already
             self.ledger.apply(event)
             match event:
+                case SaleRecorded(ref=ref, code=code) if ref in self._settled_early:
+                    self._settled_early.discard(ref)  # the shop took it first: nothing to send
+                    if code:
+                        self._codes_used.add(code)
                 case SaleRecorded(ref=ref, sku_id=sku, qty=qty, code=code) if ref:
-                    self._queue.append(_Pending(ref, sku, qty, code, claimed=not code or code in self._claimed))
+                    entry = _Pending(ref, sku, qty, code, claimed=not code or code in self._claimed)
+                    if ref in self._early_attempts:  # its confirm-first attempt got no answer: resend exactly it
+                        entry.attempt, entry.change_from = self._early_attempts.pop(ref)
+                    self._queue.append(entry)
                     if code:
                         self._codes_used.add(code)
                 case SaleUndone(ref=ref, sku_id=sku, qty=qty) if ref:
@@ -461,7 +492,9 @@ class ShopSync:
             entry = self._queue[0] if self._queue and self.items else None
         if entry is None:
             return 0.5  # a committed sale wakes the worker at once
-        if self.write_one(entry):
+        with self._write_lock:
+            written = self.write_one(entry)
+        if written:
             self._backoff_s = 0.25
             return 0.0
         wait, self._backoff_s = self._backoff_s, min(5.0, self._backoff_s * 2)
@@ -499,10 +532,14 @@ class ShopSync:
         try:
             done = self.client.sell(item.inventory_item_id, self.settings.location_id, entry.qty, entry.sale_id,
                                     expected=expected, first_attempt=entry.attempt, on_attempt=journal_attempt,
-                                    deadline_s=self._write_deadline_s, floor=view.floor)  # fmt: skip
+                                    deadline_s=self._write_deadline_s, floor=view.floor,
+                                    max_attempts=1 if entry.probe else 5)  # fmt: skip
         except ShopRefused as exc:
             self._finished(entry.sku_id)
-            self._settle_refused(entry, exc.available, str(exc))
+            if entry.probe:
+                self._not_taken(entry, exc)
+            else:
+                self._settle_refused(entry, exc.available, str(exc))
             return True
         except JournalNotDurable as exc:
             self._finished(entry.sku_id)
@@ -510,6 +547,9 @@ class ShopSync:
             return False
         except ShopContention as exc:  # other writers won every round: not an outage, not an oversell
             self._finished(entry.sku_id)
+            if entry.probe:
+                self._not_taken(entry, exc)
+                return True
             log.info("stall sale %s: %s", entry.sale_id, exc)
             return False
         except ShopError as exc:
@@ -527,10 +567,20 @@ class ShopSync:
                                                        done.before, done.after))  # fmt: skip
             if self._queue and self._queue[0] is entry:
                 self._queue.popleft()
+            if entry.probe:
+                self._give_back(entry.sale_id, entry.sku_id, entry.qty)
             self.health.queued_writes = len(self._queue)
             self._recovered(self._mono())
             self.health.synced(self._mono())
         return True
+
+    def _not_taken(self, entry: _Pending, why: Exception) -> None:
+        """A probe's attempt, resent with its key, did not apply: the shop never took the uncounted units."""
+        log.info("stall sale %s was never counted, and the shop did not take it (%s)", entry.sale_id, why)
+        with self._lock:
+            if self._queue and self._queue[0] is entry:
+                self._queue.popleft()
+            self.health.queued_writes = len(self._queue)
 
     def _finished(self, sku_id: str) -> None:
         with self._lock:
@@ -543,6 +593,110 @@ class ShopSync:
             if self._queue and self._queue[0] is entry:
                 self._queue.popleft()
             self.health.queued_writes = len(self._queue)
+
+    # -- confirm-first: a shared pool's units are taken off the shop before they are counted ---------
+
+    def confirms_first(self, sku_id: str) -> bool:
+        """True for a product of a shared pool while the shop answers and nothing older waits: its stall
+        sale goes to the shop first, so two booths can never both sell the pool's last unit."""
+        if not self.settings.pool or self.rehearsal or sku_id not in self.items:
+            return False
+        with self._lock:
+            return not self._queue and self.health.failing_since is None
+
+    def sell_now(self, sku_id: str, qty: int, sale_id: str, timeout_s: float = 1.0) -> bool | Refusal:
+        """Take `qty` off the shop now (compare-and-set, never below the pool's floor), before the sale is
+        counted. True: the shop took it (count it with `ref=sale_id`, then `settle_now`); a Refusal: the
+        pool is spent (the counter learned why); False: no answer in time (count it with `ref=sale_id`: it is
+        queued and resent with the same key). Waits up to `timeout_s`: call it from a worker."""
+        if not self._write_lock.acquire(timeout=timeout_s):
+            return False
+        try:
+            with self._lock:
+                self._drain()
+                if self._queue:
+                    return False  # older sales wait: this one goes behind them
+                view = self.ledger.view(sku_id)
+                self.ledger.write_started(sku_id)
+            item = self.items[sku_id]
+
+            def journal_attempt(attempt: int, key: str, change_from: int) -> None:
+                with self._lock:
+                    durable = self._commit([StallAttempt(self._wall(), sale_id, key, change_from, sku_id, qty)])
+                try:
+                    durable.result(JOURNAL_WAIT_S)
+                except Exception as exc:
+                    raise JournalNotDurable(f"the session log did not store the attempt ({exc})") from None
+                with self._lock:  # sent from here on: a sale counted after a timeout resends exactly this
+                    self._early_attempts[sale_id] = (attempt, change_from)
+
+            try:
+                done = self.client.sell(item.inventory_item_id, self.settings.location_id, qty, sale_id,
+                                        expected=view.shop_available, on_attempt=journal_attempt,
+                                        deadline_s=timeout_s, timeout_s=timeout_s, floor=view.floor)  # fmt: skip
+            except ShopRefused as exc:
+                self._finished(sku_id)
+                self._early_attempts.pop(sale_id, None)
+                with self._lock:
+                    if exc.available is not None:
+                        self._commit(self.ledger.observe_reading(self._wall(), sku_id, exc.available))
+                name = self.names.get(sku_id, sku_id)
+                return Refusal(f"{name} is sold out at the shop: the pool shared with the other booths is spent "
+                               "(another booth or an online order took the last one).")  # fmt: skip
+            except ShopError as exc:
+                self._finished(sku_id)
+                if isinstance(exc, ShopUnavailable) and not isinstance(exc, JournalNotDurable | ShopContention):
+                    self._failed(exc)
+                return False
+            except BaseException:
+                self._finished(sku_id)
+                raise
+            with self._lock:  # still "in flight" until settled: a poll now could count our own write as a sale
+                if self.gate is not None:
+                    self.gate.own_write(numeric_id(item.inventory_item_id), done.after)
+                self._early_attempts.pop(sale_id, None)
+                self._settled_early.add(sale_id)
+                self._taken[sale_id] = (sku_id, qty, done.before, done.after)
+            return True
+        finally:
+            self._write_lock.release()
+
+    def settle_now(self, sale_id: str, counted: bool) -> None:
+        """After `sell_now` said True: the sale is counted (journal the shop's confirmation behind it), or
+        the drop refused it after all (the units go back to the shop). Always call it after a True."""
+        with self._lock:
+            sku_id, qty, before, after = self._taken.pop(sale_id)
+            self.ledger.write_finished(sku_id)
+            if counted:
+                self._commit(self.ledger.observe_confirmed(self._wall(), sale_id, sku_id, qty, before, after))
+                self._recovered(self._mono())
+                self.health.synced(self._mono())
+                return
+            self._settled_early.discard(sale_id)
+            self._commit(self.ledger.observe_confirmed(self._wall(), sale_id, sku_id, qty, before, after))
+            self._give_back(sale_id, sku_id, qty)
+        self._writer.wake()
+
+    def abandon(self, sale_id: str, sku_id: str, qty: int) -> None:
+        """After `sell_now` said False and the drop then refused the sale: an attempt that went out may
+        have been applied, so it is resent with its key once (`probe`) and given back if the shop took it."""
+        with self._lock:
+            attempt = self._early_attempts.pop(sale_id, None)
+            if attempt is None:
+                return  # nothing was sent
+            self._queue.append(_Pending(sale_id, sku_id, qty, attempt=attempt[0], change_from=attempt[1], probe=True))
+            self.health.queued_writes = len(self._queue)
+        self._writer.wake()
+
+    def _give_back(self, sale_id: str, sku_id: str, qty: int) -> None:
+        """The shop took `qty` for a sale the drop never counted: send them back (restore() finds this
+        owed return again from the confirmation in the journal). Called with the lock held."""
+        name = self.names.get(sku_id, sku_id)
+        self._commit([SyncIncident(self._wall(), "warn", "returned",
+                                   f"The shop took {qty} × {name} for a sale that was not counted here: "
+                                   "they are given back to the shop.")])  # fmt: skip
+        self._queue.append(_Pending(f"{sale_id}-back", sku_id, -qty))
+        self.health.queued_writes = len(self._queue)
 
     # -- reading (any thread) ------------------------------------------------------------------
 

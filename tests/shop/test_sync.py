@@ -283,3 +283,72 @@ def test_the_shop_going_quiet_while_live_raises_the_stale_alarm(make_booth: Call
     assert {(a.what, a.severity) for a in late} == {("unreachable", "critical"), ("stale", "critical")}
     assert any(a.message.startswith("No stock news from the shop for") for a in late)
     booth.sync.client.close()
+
+
+# -- a shared pool's sales: the shop takes the unit first (confirm-first) ------------------------------
+
+
+def test_a_pooled_sale_is_taken_off_the_shop_before_it_is_counted(make_booth: Callable[..., Booth],
+                                                                  standin: StandinProcess) -> None:
+    a, b = make_booth(booth="booth-a", pool="market"), make_booth(booth="booth-b", pool="market")
+    wait_until(lambda: a.controller.view().sku("cap").shop_available == 30
+               and b.controller.view().sku("cap").shop_available == 30, 5, "both booths join the pool")  # fmt: skip
+    desk_a, desk_b = (ShopPart(x.sync.settings, x.controller, x.sync) for x in (a, b))
+    assert sold(desk_a.sell("cap", 3)).qty == 3
+    assert standin.available(CAP_ITEM) == 27  # on the shop by the time the host hears "sold"
+    assert [e.qty for e in a.journal.of(StallSaleConfirmed)] == [3]
+    # booth b has not polled since: its counter still says 5, but the shop holds the pool's floor (25)
+    refused = desk_b.sell("cap", 3)
+    assert refused.refusal is not None and "sold out at the shop" in refused.refusal.message, refused
+    assert standin.available(CAP_ITEM) == 27 and b.controller.view().units_sold == 0
+    assert sold(desk_b.sell("cap", 2)).qty == 2
+    assert standin.available(CAP_ITEM) == 25
+    wait_until(lambda: a.left("cap") == 0 and b.left("cap") == 0, 5, "both counters at zero")
+    assert desk_a.sell("cap").refusal == Refusal("CAP / RED is sold out.")
+    assert not [i for x in (a, b) for i in x.journal.of(SyncIncident) if i.what == "oversold"]
+
+
+def test_a_pooled_sale_the_shop_does_not_answer_within_a_second_is_counted_and_sent_once(
+        make_booth: Callable[..., Booth], standin: StandinProcess) -> None:  # fmt: skip
+    booth = make_booth(pool="market")
+    wait_until(lambda: booth.controller.view().sku("cap").shop_available == 30, 5, "booth joins the pool")
+    desk = ShopPart(booth.sync.settings, booth.controller, booth.sync)
+    standin.faults(slow_s=2.5)  # the shop applies the write; its answer comes too late
+    assert sold(desk.sell("cap")).qty == 1  # counted here after a second, and queued
+    assert booth.left("cap") == 4 and booth.sync.status().queued == 1
+    standin.faults(slow_s=0)
+    wait_until(lambda: booth.journal.of(StallSaleConfirmed), 8, "the queued sale confirmed by the shop")
+    state = standin.state()
+    assert state["items"][CAP_ITEM]["available"] == 29 and len(state["adjustments"]) == 1  # once, by its key
+    assert state["idempotent_replays"] >= 1 and booth.left("cap") == 4
+
+
+def test_a_crash_after_the_shop_took_a_pooled_unit_but_before_it_was_counted_gives_it_back(
+        make_booth: Callable[..., Booth], standin: StandinProcess) -> None:  # fmt: skip
+    first = make_booth(pool="market")
+    wait_until(lambda: first.controller.view().sku("cap").shop_available == 30, 5, "booth joins the pool")
+    assert first.sync.sell_now("cap", 1, "crashed-sale") is True  # the shop took it ...
+    first.sync.stop()  # ... and Booth died before counting it: the host never heard "sold"
+    assert standin.available(CAP_ITEM) == 29
+    second = make_booth(list(first.journal.events), pool="market")
+    wait_until(lambda: standin.available(CAP_ITEM) == 30, 5, "the unit given back to the shop")
+    wait_until(lambda: second.sync.status().queued == 0 and second.left("cap") == 5, 5, "the counter whole")
+    assert second.controller.view().units_sold == 0
+    assert [a["reference"] for a in standin.state()["adjustments"]] == [
+        "gid://booth/StallSale/crashed-sale", "gid://booth/StallReturn/crashed-sale-back"]
+    assert [i.what for i in second.journal.of(SyncIncident)].count("returned") == 1
+
+
+def test_a_crash_before_a_pooled_attempt_reached_the_shop_takes_nothing(make_booth: Callable[..., Booth],
+                                                                        standin: StandinProcess) -> None:
+    first = make_booth(pool="market", timeout_s=0.5)
+    wait_until(lambda: first.controller.view().sku("cap").shop_available == 30, 5, "booth joins the pool")
+    standin.faults(down=True)
+    assert first.sync.sell_now("cap", 1, "never-sent") is False  # its attempt is journaled, the shop never saw it
+    first.sync.stop()
+    standin.faults(down=False)
+    standin.control("order", {"lines": [{"item": CAP_ITEM, "quantity": 2}]})  # the level moves meanwhile
+    second = make_booth(list(first.journal.events), pool="market")
+    wait_until(lambda: second.sync.status().queued == 0 and second.left("cap") == 3, 5, "the online order counted")
+    assert standin.available(CAP_ITEM) == 28 and second.controller.view().units_sold == 0
+    assert not any("StallSale" in str(a["reference"]) for a in standin.state()["adjustments"])

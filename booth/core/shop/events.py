@@ -7,7 +7,7 @@ outbox entry the shop sync sends; `SaleUndone` (with a `ref`) sends the units ba
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from booth.core.events import DropEvent, optional
@@ -49,12 +49,16 @@ class ShopReturned(DropEvent):
 @dataclass(frozen=True)
 class StallAttempt(DropEvent):
     """Written *before* an attempt is sent: after a crash the same key and expected level are resent.
-    `sale_id` is the stall sale's (or undo's) `ref`."""
+    `sale_id` is the stall sale's (or undo's) `ref`. A shared pool's sale is sent before it is counted
+    (confirm-first): its attempt names the product and units, so a crash between the shop taking them
+    and the sale being counted can be found and the units given back."""
 
     kind: ClassVar[str] = "stall_attempt"
     sale_id: str
     key: str
     change_from: int
+    sku_id: str = optional()  # confirm-first attempts only
+    qty: int = field(default=0, metadata={"omit_empty": True})
 
 
 @dataclass(frozen=True)
