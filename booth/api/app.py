@@ -23,6 +23,7 @@ import hashlib
 import json
 import logging
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Future
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Query
@@ -142,15 +143,17 @@ def build_app(ports: ApiPorts, token: Callable[[], str], port: Callable[[], int]
 
     Reply = Callable[[Receipt], dict[str, Any]]
 
-    async def drop_call(path: str, key: str | None, payload: models.Body, act: Callable[[Request], ActionResult],
-                        reply: Reply) -> Response:  # fmt: skip
+    Act = Callable[[Request], ActionResult | Future[ActionResult]]  # a future: decided on the shop's worker
+
+    async def drop_call(path: str, key: str | None, payload: models.Body, act: Act, reply: Reply) -> Response:
         request, problem = _request(path, key, payload)
         if problem is not None:
             return problem
         assert request is not None
         if calls.get(request.key) is not None:
             return _reused()
-        result = act(request)
+        acted = act(request)
+        result = await asyncio.wrap_future(acted) if isinstance(acted, Future) else acted
         receipt = result.receipt
         assert receipt is not None
         if receipt.digest != request.digest:
@@ -236,6 +239,11 @@ def build_app(ports: ApiPorts, token: Callable[[], str], port: Callable[[], int]
         missing = known_sku(payload.sku)
         if missing is not None:
             return missing
+        sku = payload.sku or controller.featured_sku
+        shop = ports.shop
+        if shop is not None and shop.confirms_first(sku):  # a shared pool: the shop takes the unit first
+            return await drop_call("/sale", key, payload, lambda r: shop.sell_async(sku, payload.qty, "api", r),
+                                   sale_reply)  # fmt: skip
         return await drop_call("/sale", key, payload,
                                lambda r: controller.sell(payload.sku, payload.qty, origin="api", request=r),
                                sale_reply)  # fmt: skip

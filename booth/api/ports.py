@@ -55,6 +55,9 @@ class Shop(Protocol):
 
     def webhook(self, headers: Mapping[str, str], body: bytes) -> tuple[int, dict[str, Any]]: ...
     def redeem_async(self, text: str, request: Request | None = None) -> Future[Any]: ...  # Future[Redemption]
+    def confirms_first(self, sku_id: str) -> bool: ...
+    def sell_async(self, sku_id: str, qty: int = 1, origin: str = "api",
+                   request: Request | None = None) -> Future[Any]: ...  # Future[ActionResult]
     def status(self) -> Any: ...  # booth.shop.sync.ShopStatus | None
 
 

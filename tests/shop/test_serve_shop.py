@@ -11,6 +11,7 @@ import http.client
 import json
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -100,18 +101,32 @@ def test_two_booth_processes_see_each_other_and_never_oversell_a_shared_pool(
     a, b = start_booth("booth-a", drop), start_booth("booth-b", drop)
     wait_until(lambda: shop_has(a, "cap") == 30 and shop_has(b, "cap") == 30, 10, "both booths on the shop")
     assert left(a, "cap") == left(b, "cap") == 6  # 6 of the shop's 30, shared by both
-    sold = 0
-    for turn in range(6):
-        seller, other = (a, b) if turn % 2 == 0 else (b, a)
+    for sold in range(1, 5):
+        seller, other = (a, b) if sold % 2 else (b, a)
         status, answer = sell(seller, "cap")
-        assert status == 200, answer
-        sold += 1
+        assert status == 200 and answer["left"] == 6 - sold, answer
         # the other booth sees it within the poll interval (1 s): bounded here by 3 s
-        wait_until(lambda o=other: left(o, "cap") == 6 - sold, 3, f"the other booth to see sale {sold}")
+        wait_until(lambda o=other, n=sold: left(o, "cap") == 6 - n, 3, f"the other booth to see sale {sold}")
+    retry = http_json(a.port, "POST", "/sale", json.dumps({"sku": "cap"}).encode(), timeout=3, token=a.token,
+                      key="first-pooled-sale")  # fmt: skip
+    assert retry[0] == 200 and retry[1]["left"] == 1, retry
+    assert http_json(a.port, "POST", "/sale", json.dumps({"sku": "cap"}).encode(), timeout=3, token=a.token,
+                     key="first-pooled-sale") == retry  # a retry: the first answer, the shop asked once
+    wait_until(lambda: left(b, "cap") == 1, 3, "booth b to see the fifth sale")
+    answers: list[tuple[int, Any]] = []
+    racers = [threading.Thread(target=lambda s=serve: answers.append(sell(s, "cap")), name=f"test-racer-{i}")
+              for i, serve in enumerate([a, b, a, b, a, b])]  # both booths at once, for the last unit
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join(10)
+    assert sorted(status for status, _ in answers) == [200, 409, 409, 409, 409, 409], answers
+    assert all("sold out" in answer["error"] for status, answer in answers if status == 409), answers
+    wait_until(lambda: standin.available(CAP_ITEM) == 24, 5, "every stall sale at the shop")
+    wait_until(lambda: left(a, "cap") == 0 and left(b, "cap") == 0, 3, "both counters at zero")
     for serve in (a, b):
         status, answer = sell(serve, "cap")
-        assert status == 409 and answer["error"] == "CAP / RED is sold out.", answer
-    wait_until(lambda: standin.available(CAP_ITEM) == 24, 5, "every stall sale at the shop")
+        assert status == 409 and "sold out" in answer["error"], answer
     assert standin.available(CAP_ITEM) == 24  # the pool's floor: never below it
     for name in ("booth-a", "booth-b"):
         assert not [e for e in sync_events(tmp_path / name) if e["what"] == "oversold"]
