@@ -65,6 +65,7 @@ from booth.runtime.worker import Worker
 log = logging.getLogger(__name__)
 
 JOURNAL_WAIT_S = 5.0  # an attempt is sent only once it is on disk; a full disk holds the queue instead
+STATUS_WAIT_S = 0.05  # the host's window asks several times a second; a busy sync answers with its last status
 RESOLVE_RETRY_S = 10.0  # products the shop does not have: look again this often (the merchant may fix it)
 
 
@@ -165,6 +166,7 @@ class ShopSync:
         self._backoff_s = 0.25
         self._discrepancy_logged = False
         self._outage_before: SyncIncident | None = None
+        self._last_status: ShopStatus | None = None
         self._write_lock = threading.Lock()  # one write to the shop at a time, in queue order
         self._settled_early: set[str] = set()  # pooled sales the shop took before they were counted
         self._early_attempts: dict[str, tuple[int, int]] = {}  # ref → the attempt a confirm-first sale sent
@@ -701,29 +703,42 @@ class ShopSync:
     # -- reading (any thread) ------------------------------------------------------------------
 
     def status(self, displayed: Mapping[str, int] | None = None) -> ShopStatus:
-        """`displayed`: what the overlay shows per product (a counter above what the shop can sell is said)."""
+        """`displayed`: what the overlay shows per product (a counter above what the shop can sell is said).
+
+        Never waits long: a sync thread holding the lock may itself be waiting for the drop's lock, which a
+        caller inside a drop listener (the window, with an immediate journal) holds; the last status then."""
+        if not self._lock.acquire(timeout=STATUS_WAIT_S):
+            if self._last_status is not None:
+                return self._last_status
+            self._lock.acquire()
+        try:
+            self._last_status = self._status(displayed)
+            return self._last_status
+        finally:
+            self._lock.release()
+
+    def _status(self, displayed: Mapping[str, int] | None) -> ShopStatus:
         now = self._mono()
-        with self._lock:
-            self._drain()
-            views = tuple(self.ledger.views())
-            shop_left = {v.sku_id: v.left for v in views}
-            alerts = self.health.alerts(now, self._is_live(), dict(displayed or {}), shop_left, self.names)
-            if any(a.what == "discrepancy" for a in alerts) and not self._discrepancy_logged:
-                self._discrepancy_logged = True
-                first = next(a for a in alerts if a.what == "discrepancy")
-                self._commit([SyncIncident(self._wall(), "warn", "discrepancy", first.message)])
-            elif not any(a.what == "discrepancy" for a in alerts):
-                self._discrepancy_logged = False
-            health = self.health
-            return ShopStatus(
-                line=health.status_line(now), alerts=tuple(alerts), items=views, connected=self.gate is not None,
-                rehearsal=self.rehearsal, queued=len(self._queue), sync_age_s=health.sync_age(now),
-                poll_cost_points=health.budget_used_per_poll, budget_left=health.budget_left,
-                budget_max=health.budget_max, restore_rate=health.restore_rate,
-                budget_share=health.budget_share(self.settings.poll_seconds), calls=self.client.calls,
-                throttled=self.client.throttled, domain=self.settings.domain,
-                poll_seconds=self.settings.poll_seconds,
-            )  # fmt: skip
+        self._drain()
+        views = tuple(self.ledger.views())
+        shop_left = {v.sku_id: v.left for v in views}
+        alerts = self.health.alerts(now, self._is_live(), dict(displayed or {}), shop_left, self.names)
+        if any(a.what == "discrepancy" for a in alerts) and not self._discrepancy_logged:
+            self._discrepancy_logged = True
+            first = next(a for a in alerts if a.what == "discrepancy")
+            self._commit([SyncIncident(self._wall(), "warn", "discrepancy", first.message)])
+        elif not any(a.what == "discrepancy" for a in alerts):
+            self._discrepancy_logged = False
+        health = self.health
+        return ShopStatus(
+            line=health.status_line(now), alerts=tuple(alerts), items=views, connected=self.gate is not None,
+            rehearsal=self.rehearsal, queued=len(self._queue), sync_age_s=health.sync_age(now),
+            poll_cost_points=health.budget_used_per_poll, budget_left=health.budget_left,
+            budget_max=health.budget_max, restore_rate=health.restore_rate,
+            budget_share=health.budget_share(self.settings.poll_seconds), calls=self.client.calls,
+            throttled=self.client.throttled, domain=self.settings.domain,
+            poll_seconds=self.settings.poll_seconds,
+        )  # fmt: skip
 
     # -- bookkeeping ---------------------------------------------------------------------------
 

@@ -378,6 +378,13 @@ class MainWindow(QMainWindow):
     # -- host actions (each bound to a key and/or a button) -----------------------------------
 
     def sell(self) -> None:
+        sku = self._controller.featured_sku
+        if self._shop is not None and self._shop.confirms_first(sku):  # a shared pool: the shop takes it first
+            if self._shop.sell_later(sku):
+                self.show_message(f"Selling 1 × {self._controller.spec.sku(sku).name}: the shared pool first…", "info")
+            else:
+                self.show_message("Too many sales waiting for the shop: press again in a moment.", "warn")
+            return
         self._controller.sell()
 
     def undo(self) -> None:

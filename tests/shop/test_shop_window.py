@@ -33,7 +33,16 @@ SIZE = (640, 360)
 
 @pytest.fixture
 def shop_window(qtbot, standin: StandinProcess, tmp_path: Path):  # type: ignore[no-untyped-def]
-    config = load_config(write_drop(tmp_path, standin))
+    yield from open_window(qtbot, standin, tmp_path)
+
+
+@pytest.fixture
+def pooled_window(qtbot, standin: StandinProcess, tmp_path: Path):  # type: ignore[no-untyped-def]
+    yield from open_window(qtbot, standin, tmp_path, pool="market")
+
+
+def open_window(qtbot, standin: StandinProcess, tmp_path: Path, pool: str = ""):  # type: ignore[no-untyped-def]
+    config = load_config(write_drop(tmp_path, standin, pool=pool))
     config = type(config)(**{**config.__dict__, "program": ProgramConfig(*SIZE, 30), "corner": Corner.BOTTOM_LEFT})
     source = SolidSource(SIZE)
     booth = build_booth(config, source=source)
@@ -134,3 +143,19 @@ def test_a_shop_that_hangs_for_10_s_never_holds_the_window(qtbot, shop_window, s
     wait_until(lambda: window.view.frame is not None and booth.program.seq > seq + 10, 2, "the preview to go on")
     wait_until(lambda: booth.controller.view().units_sold == 4, 8, "the code, accepted once the claim gave up")
     standin.faults(slow_s=0.0)
+
+
+def test_the_hosts_key_on_a_shared_pool_waits_for_the_shop_off_the_window(qtbot, pooled_window, standin) -> None:  # type: ignore[no-untyped-def]
+    booth, window, _ = pooled_window
+    qtbot.keyClick(window, Qt.Key.Key_Space)  # the shop takes the unit first, then the counter moves
+    wait_until(lambda: booth.controller.view().sku("tee").left == 49, 3, "the pooled sale")
+    assert standin.available(TEE_ITEM) == 399 and len(standin.state()["adjustments"]) == 1
+    standin.faults(slow_s=3.0)  # the shop now applies writes but answers late
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    wait_until(lambda: "the shared pool first" in window.message.text(), 2, "the host told it is on its way")
+    seq = booth.program.seq
+    wait_until(lambda: window.view.frame is not None and booth.program.seq > seq + 10, 2, "the preview to go on")
+    wait_until(lambda: booth.controller.view().sku("tee").left == 48, 3, "counted after a second without answer")
+    standin.faults(slow_s=0.0)
+    wait_until(lambda: booth.shop is not None and booth.shop.status().queued == 0, 10, "the sale confirmed")
+    assert standin.available(TEE_ITEM) == 398 and len(standin.state()["adjustments"]) == 2  # each sale once
