@@ -71,9 +71,8 @@ class BurnedOverlay:
         with self._cond:
             while _left_of(self.text) > left:
                 remaining = deadline - time.monotonic()
-                if remaining <= 0 or not self._cond.wait(remaining):
-                    if _left_of(self.text) > left:
-                        return None
+                if (remaining <= 0 or not self._cond.wait(remaining)) and _left_of(self.text) > left:
+                    return None
             return self.changed_at
 
 
@@ -250,7 +249,8 @@ def _run(folder: Path, standin: StandinProcess, rng: random.Random, n_poll: int,
             "stall_to_shop_ms_p95": _p95(stall_ms),
             "measured": {"poll": len(poll_ms), "webhook": len(hook_ms), "stall": len(stall_ms)},
             "double_counted": max(0, max(drawn) - sold) + max(0, (INITIAL - sold) - min(shown)),
-            "lost": max(0, sold - min(drawn)) + abs((INITIAL - sold) - shop_left) + max(0, max(shown) - (INITIAL - sold)),
+            "lost": max(0, sold - min(drawn)) + abs((INITIAL - sold) - shop_left)
+            + max(0, max(shown) - (INITIAL - sold)),
             "oversold": oversold + max(0, -shop_left),
             "shop_available": shop_left,
             "counters": shown,
