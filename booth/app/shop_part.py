@@ -142,7 +142,12 @@ class ShopPart:
         taken = sync.sell_now(sku_id, qty, ref, CONFIRM_TIMEOUT_S)
         if isinstance(taken, Refusal):
             return self.controller.refuse(taken, request)
-        result = self.controller.sell(sku_id, qty, origin, request, code, ref)
+        try:
+            result = self.controller.sell(sku_id, qty, origin, request, code, ref)
+        except BaseException:
+            if taken:  # never leave the unit taken and the item "in flight" (polls would be ignored)
+                sync.settle_now(ref, counted=False)
+            raise
         if taken:
             sync.settle_now(ref, counted=result.accepted)
         elif not result.accepted:

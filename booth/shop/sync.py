@@ -603,16 +603,19 @@ class ShopSync:
         sale goes to the shop first, so two booths can never both sell the pool's last unit."""
         if not self.settings.pool or self.rehearsal or sku_id not in self.items:
             return False
-        with self._lock:
-            return not self._queue and self.health.failing_since is None
+        # no lock: the host's key asks this on the window's thread; two atomic reads, and `sell_now`
+        # checks the queue again under the lock
+        return not self._queue and self.health.failing_since is None
 
     def sell_now(self, sku_id: str, qty: int, sale_id: str, timeout_s: float = 1.0) -> bool | Refusal:
         """Take `qty` off the shop now (compare-and-set, never below the pool's floor), before the sale is
         counted. True: the shop took it (count it with `ref=sale_id`, then `settle_now`); a Refusal: the
         pool is spent (the counter learned why); False: no answer in time (count it with `ref=sale_id`: it is
         queued and resent with the same key). Waits up to `timeout_s`: call it from a worker."""
+        started = self._mono()
         if not self._write_lock.acquire(timeout=timeout_s):
             return False
+        budget_s = max(0.1, timeout_s - (self._mono() - started))  # the wait for the writer counts too
         try:
             with self._lock:
                 self._drain()
@@ -635,7 +638,7 @@ class ShopSync:
             try:
                 done = self.client.sell(item.inventory_item_id, self.settings.location_id, qty, sale_id,
                                         expected=view.shop_available, on_attempt=journal_attempt,
-                                        deadline_s=timeout_s, timeout_s=timeout_s, floor=view.floor)  # fmt: skip
+                                        deadline_s=budget_s, timeout_s=budget_s, floor=view.floor)  # fmt: skip
             except ShopRefused as exc:
                 self._finished(sku_id)
                 self._early_attempts.pop(sale_id, None)
