@@ -342,7 +342,8 @@ def _shop(events: list[DropEvent], surviving: list[SaleRecorded], drop: Drop, ki
         channels=channels,
         codes_redeemed=sum(1 for s in surviving if s.code),
         returned_by_shop=sum(e.qty for e in events if isinstance(e, ShopReturned)),
-        stall_confirmed=sum(1 for e in events if isinstance(e, StallSaleConfirmed)),
+        # a pooled unit the shop took for a sale never counted (and its return) is an incident, not a stall sale
+        stall_confirmed=sum(1 for e in events if isinstance(e, StallSaleConfirmed) and e.sale_id in refs),
         stall_waiting=len(refs - settled),
         oversold=sum(1 for i in incidents if i.what == "oversold"),
         shop_available={v.sku_id: v.shop_available for v in ledger.views()} if ledger is not None else {},
