@@ -13,6 +13,12 @@ report and crash recovery all read the one journal.
   (`StallAttempt`) and on disk before it is sent. While the shop is unreachable the queue waits, in order;
   after a crash `restore()` rebuilds it from the journal and resends the last attempt with the same key
   and level, so the shop applies each sale once. An undo (`SaleUndone` with a `ref`) sends the units back.
+- A shared pool's stall sale goes the other way round (confirm-first, `sell_now`/`settle_now`, called
+  from the shop desk's worker): its attempt is journaled (naming product and units), sent, and only once
+  the shop took the unit is the sale counted, so two booths never both sell the pool's last one. No
+  answer within the budget: the sale is counted and queued with that attempt. An attempt whose sale was
+  never counted (a crash, or the drop refused it after all) is resent once with its key (`probe`); if
+  the shop applied it, the units are given back (`<ref>-back`).
 - The poller first finds the drop's products at the shop (and a shared pool's floor), then reads
   `available` for every item in one query every `poll_seconds` (sooner when a webhook nudges it), inside
   the cost budget the client tracks. Its readings drive the counter down for online orders and other
