@@ -352,3 +352,19 @@ def test_a_crash_before_a_pooled_attempt_reached_the_shop_takes_nothing(make_boo
     wait_until(lambda: second.sync.status().queued == 0 and second.left("cap") == 3, 5, "the online order counted")
     assert standin.available(CAP_ITEM) == 28 and second.controller.view().units_sold == 0
     assert not any("StallSale" in str(a["reference"]) for a in standin.state()["adjustments"])
+
+
+def test_a_pooled_sale_counted_without_an_answer_and_then_a_crash_reaches_the_shop_once(
+        make_booth: Callable[..., Booth], standin: StandinProcess) -> None:  # fmt: skip
+    first = make_booth(pool="market", timeout_s=0.5, write_deadline_s=0.5)
+    wait_until(lambda: first.controller.view().sku("cap").shop_available == 30, 5, "booth joins the pool")
+    standin.faults(slow_s=2.0)  # applied at the shop, answered too late
+    sold(ShopPart(first.sync.settings, first.controller, first.sync).sell("cap"))
+    first.sync.stop()  # crash with the sale counted and its attempt's outcome unknown
+    standin.faults(slow_s=0)
+    wait_until(lambda: standin.state()["pending_slow"] == 0, 5, "the slow answers to be dropped")
+    second = make_booth(list(first.journal.events), pool="market")
+    wait_until(lambda: second.journal.of(StallSaleConfirmed), 5, "the resent attempt confirmed")
+    state = standin.state()
+    assert state["items"][CAP_ITEM]["available"] == 29 and len(state["adjustments"]) == 1
+    assert second.left("cap") == 4 and second.controller.view().units_sold == 1
