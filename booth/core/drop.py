@@ -24,8 +24,8 @@ from booth.core.events import (
     TimerStarted,
 )
 from booth.core.plan import Plan, for_rehearsal, plan_from_dict
-from booth.core.show import ShowRun, ShowView
 from booth.core.shop.ledger import ShopLedger
+from booth.core.show import ShowRun, ShowView
 
 
 class Phase(StrEnum):

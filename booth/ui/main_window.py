@@ -61,8 +61,8 @@ from booth.ui.keymap import BINDINGS
 from booth.ui.mic_meter import MicMeter
 from booth.ui.output_panel import OutputPanel
 from booth.ui.program_view import ProgramView
-from booth.ui.show_strip import ShowStrip
 from booth.ui.shop_panel import ShopPanel, ShopView, shop_look
+from booth.ui.show_strip import ShowStrip
 from booth.ui.source_panel import LockBar, SourceDetails, SourceStrip
 from booth.ui.state_pills import Pill, offer_look, output_look, recording_look
 from booth.ui.tech_lead import MessageLog, TechLeadWindow
