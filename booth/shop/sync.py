@@ -652,6 +652,8 @@ class ShopSync:
                     if exc.available is not None:
                         self._commit(self.ledger.observe_reading(self._wall(), sku_id, exc.available))
                 name = self.names.get(sku_id, sku_id)
+                if exc.code != "INSUFFICIENT":  # the shop turned the write itself down: say its reason
+                    return Refusal(f"The shop refused the sale of {qty} × {name}: {exc}")
                 return Refusal(f"{name} is sold out at the shop: the pool shared with the other booths is spent "
                                "(another booth or an online order took the last one).")  # fmt: skip
             except ShopError as exc:
