@@ -24,6 +24,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "api": ("booth.app.api_command", "the control API: `booth api token` prints its bearer token"),
     "report": ("booth.app.report", "what a drop sold and what went wrong, from the session log"),
     "rehearse": ("booth.app.rehearse", "a rehearsal with scripted faults, scored (booth rehearse --all --json)"),
+    "codes": ("booth.app.codes_cmd", "one-time sticker codes with QR labels (--drop FILE --count N --out codes.pdf)"),
 }
 
 EPILOG = """\

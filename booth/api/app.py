@@ -23,6 +23,7 @@ import hashlib
 import json
 import logging
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Future
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Query
@@ -48,6 +49,9 @@ from booth.resources import resource
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 16 * 1024
+WEBHOOK_PATH = "/webhooks/shopify"
+WEBHOOK_MAX_BODY_BYTES = 512 * 1024  # an order with many lines and notes; Shopify sends the whole resource
+CODE_TIMEOUT_S = 8.0  # a code's claim at the shop is bounded (2 s) and the sale's commit (5 s)
 BODY_TIMEOUT_S = 10.0
 CLIP_TIMEOUT_S = 15.0
 # Static, public (no data in them; the pages take the token from their #fragment).
@@ -139,15 +143,17 @@ def build_app(ports: ApiPorts, token: Callable[[], str], port: Callable[[], int]
 
     Reply = Callable[[Receipt], dict[str, Any]]
 
-    async def drop_call(path: str, key: str | None, payload: models.Body, act: Callable[[Request], ActionResult],
-                        reply: Reply) -> Response:  # fmt: skip
+    Act = Callable[[Request], ActionResult | Future[ActionResult]]  # a future: decided on the shop's worker
+
+    async def drop_call(path: str, key: str | None, payload: models.Body, act: Act, reply: Reply) -> Response:
         request, problem = _request(path, key, payload)
         if problem is not None:
             return problem
         assert request is not None
         if calls.get(request.key) is not None:
             return _reused()
-        result = act(request)
+        acted = act(request)
+        result = await asyncio.wrap_future(acted) if isinstance(acted, Future) else acted
         receipt = result.receipt
         assert receipt is not None
         if receipt.digest != request.digest:
@@ -233,6 +239,11 @@ def build_app(ports: ApiPorts, token: Callable[[], str], port: Callable[[], int]
         missing = known_sku(payload.sku)
         if missing is not None:
             return missing
+        sku = payload.sku or controller.featured_sku
+        shop = ports.shop
+        if shop is not None and shop.confirms_first(sku):  # a shared pool: the shop takes the unit first
+            return await drop_call("/sale", key, payload, lambda r: shop.sell_async(sku, payload.qty, "api", r),
+                                   sale_reply)  # fmt: skip
         return await drop_call("/sale", key, payload,
                                lambda r: controller.sell(payload.sku, payload.qty, origin="api", request=r),
                                sale_reply)  # fmt: skip
@@ -351,6 +362,54 @@ def build_app(ports: ApiPorts, token: Callable[[], str], port: Callable[[], int]
 
         return await other_call("/viewers", key, payload, "viewers", perform)
 
+    # -- the shop: sticker codes, Shopify's webhook deliveries -----------------------------------------
+
+    @app.post("/code", response_model=models.CodeOut, responses=ERRORS,
+              summary="Redeem a sticker code: one sale of its product, once (answered once on disk)")  # fmt: skip
+    async def code(payload: models.CodeIn, key: KeyHeader = None) -> Response:
+        request, problem = _request("/code", key, payload)
+        if problem is not None:
+            return problem
+        assert request is not None
+        if ports.shop is None:
+            return _error(503, "Sticker codes need a shop: this drop has no [shop] section.")
+        if calls.get(request.key) is not None:
+            return _reused()
+        try:
+            outcome = await asyncio.wait_for(asyncio.wrap_future(ports.shop.redeem_async(payload.code, request)),
+                                             CODE_TIMEOUT_S)  # fmt: skip
+        except TimeoutError:
+            return _error(504, f"The code was not settled within {CODE_TIMEOUT_S:g} s. Send the same request "
+                          "with the same key to find out.")  # fmt: skip
+        result = outcome.result
+        receipt = result.receipt if result is not None else None
+        if receipt is not None and receipt.digest != request.digest:
+            return _reused()
+        if receipt is None:  # refused before the drop was asked (a typo, a code already used…): nothing kept
+            return _error(409, outcome.message)
+        if not await _settled(receipt, ports.commit_timeout_s):
+            return _error(504, f"Not confirmed on disk within {ports.commit_timeout_s:g} s. Send the same request "
+                          "with the same key to find out.")  # fmt: skip
+        headers = {"Idempotent-Replayed": "true"} if result is not None and result.replayed else None
+        if receipt.refusal is not None:
+            return _error(409, receipt.refusal.message, headers)
+        if receipt.failed is not None:
+            return _error(503, f"Not recorded ({receipt.failed}): nothing was counted. Send it again.")
+        event = receipt.event
+        return AsciiJSON({"ok": True, "sku": getattr(event, "sku_id", ""), "qty": getattr(event, "qty", 0),
+                          "left": receipt.left if receipt.left is not None else 0, "offline": outcome.offline},
+                         headers=headers)  # fmt: skip
+
+    async def webhook(request: HttpRequest) -> Response:
+        """Authenticated by the delivery's HMAC (checked before parsing), not by the bearer token."""
+        if ports.shop is None:
+            return _error(404, "This Booth has no shop: the drop file has no [shop] section.")
+        body = await request.body()
+        status, answer = ports.shop.webhook(dict(request.headers), body)
+        return AsciiJSON(answer, status_code=status)
+
+    app.router.routes.append(Route(WEBHOOK_PATH, webhook, methods=["POST"]))
+
     # -- pages and metrics ----------------------------------------------------------------------------
 
     for path, name in PAGES.items():
@@ -362,7 +421,8 @@ def build_app(ports: ApiPorts, token: Callable[[], str], port: Callable[[], int]
 
         app.router.routes.append(Route("/metrics", _Asgi(make_asgi_app(ports.metrics)), methods=["GET"]))
 
-    guarded = RequestGuard(app, token, port, [*PAGES, *FILES], MAX_BODY_BYTES, BODY_TIMEOUT_S)
+    guarded = RequestGuard(app, token, port, [*PAGES, *FILES], MAX_BODY_BYTES, BODY_TIMEOUT_S,
+                           signed_paths={WEBHOOK_PATH: WEBHOOK_MAX_BODY_BYTES})  # fmt: skip
     return guarded, hub
 
 

@@ -12,6 +12,11 @@ In this order, so a caller learns nothing it is not entitled to:
    can): 415. An empty POST without a Content-Type is allowed (an action without fields).
 5. The body is read here, at most `max_body` bytes (413) within `body_timeout_s` (408), so a route
    never waits on a slow client and a huge body never reaches the JSON parser.
+
+Signed paths (Shopify's webhook deliveries) are the exception to 1–4: Shopify holds no bearer token and
+comes through a tunnel or relay under its own host name, so the route authenticates each delivery by its
+HMAC over the raw body instead, before anything is parsed. Their bodies are still capped (their own
+limit: an order is bigger than a control call) and must arrive in time.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import asyncio
 import ipaddress
 import json
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from booth.api.token import same_token
@@ -61,8 +66,10 @@ class RequestGuard:
         public_paths: Iterable[str],
         max_body: int,
         body_timeout_s: float,
+        signed_paths: Mapping[str, int] | None = None,
     ) -> None:
         self.app = app
+        self._signed = dict(signed_paths or {})  # path → its body limit; authenticated by the route (HMAC)
         self._token = token
         self._port = port
         self._public = frozenset(public_paths)
@@ -76,14 +83,16 @@ class RequestGuard:
         headers: dict[bytes, list[bytes]] = {}
         for name, value in scope["headers"]:
             headers.setdefault(name, []).append(value)
-        refusal = self._refusal(scope, headers)
+        signed = scope["method"] == "POST" and scope["path"] in self._signed
+        refusal = None if signed else self._refusal(scope, headers)
         if refusal is not None:
             await _answer(send, *refusal)
             return
         if scope["method"] not in BODY_METHODS:
             await self.app(scope, receive, send)
             return
-        body = await self._read_body(headers, receive, send)
+        limit = self._signed[scope["path"]] if signed else self._max_body
+        body = await self._read_body(headers, receive, send, limit)
         if body is None:
             return
         await self.app(scope, _replay(body, receive), send)
@@ -121,10 +130,11 @@ class RequestGuard:
                 return 415, f"Send the body as JSON (Content-Type: application/json), not {kind}.", []
         return None
 
-    async def _read_body(self, headers: dict[bytes, list[bytes]], receive: Receive, send: Send) -> bytes | None:
+    async def _read_body(self, headers: dict[bytes, list[bytes]], receive: Receive, send: Send,
+                         limit: int) -> bytes | None:  # fmt: skip
         lengths = headers.get(b"content-length", [])
-        if lengths and lengths[0].isdigit() and int(lengths[0]) > self._max_body:
-            await _answer(send, 413, f"The body is {int(lengths[0])} bytes; Booth takes at most {self._max_body}.")
+        if lengths and lengths[0].isdigit() and int(lengths[0]) > limit:
+            await _answer(send, 413, f"The body is {int(lengths[0])} bytes; Booth takes at most {limit}.")
             return None
         chunks: list[bytes] = []
         size = 0
@@ -139,8 +149,8 @@ class RequestGuard:
                 return None
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self._max_body:
-                await _answer(send, 413, f"The body is over {self._max_body} bytes, the most Booth takes.")
+            if size > limit:
+                await _answer(send, 413, f"The body is over {limit} bytes, the most Booth takes.")
                 return None
             chunks.append(chunk)
             if not message.get("more_body", False):

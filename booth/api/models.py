@@ -57,6 +57,10 @@ class ViewersIn(Body):
     count: int = Field(ge=0, le=1_000_000_000)
 
 
+class CodeIn(Body):
+    code: str = Field(min_length=1, max_length=64, description="a sticker code as scanned or typed")
+
+
 class Error(BaseModel):
     ok: Literal[False] = False
     error: str
@@ -97,3 +101,11 @@ class MomentOut(BaseModel):
     index: int
     reason: str
     stream_s: float
+
+
+class CodeOut(BaseModel):
+    ok: Literal[True] = True
+    sku: str
+    qty: int
+    left: int
+    offline: bool = Field(description="the shop was unreachable: the code is recorded on it when it is back")

@@ -8,7 +8,7 @@ answers the picture's endpoints with 503 and a sentence.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +50,17 @@ class Output(Protocol):
     def status(self) -> OutputStatus: ...
 
 
+class Shop(Protocol):
+    """The shop part (booth.app.shop_part): Shopify's webhook deliveries, sticker codes, sync status."""
+
+    def webhook(self, headers: Mapping[str, str], body: bytes) -> tuple[int, dict[str, Any]]: ...
+    def redeem_async(self, text: str, request: Request | None = None) -> Future[Any]: ...  # Future[Redemption]
+    def confirms_first(self, sku_id: str) -> bool: ...
+    def sell_async(self, sku_id: str, qty: int = 1, origin: str = "api",
+                   request: Request | None = None) -> Future[Any]: ...  # Future[ActionResult]
+    def status(self) -> Any: ...  # booth.shop.sync.ShopStatus | None
+
+
 class CallRecorder(Protocol):
     """Stores an answered API call with its idempotency key (the session log's `api_call` record)."""
 
@@ -68,3 +79,4 @@ class ApiPorts:
     metrics: Any = None  # a prometheus_client CollectorRegistry served at /metrics
     corner: str = "bottom-left"  # where the burned-in overlay sits: the OBS overlay page matches it
     commit_timeout_s: float = 5.0  # how long a call waits for the disk before answering 504
+    shop: Shop | None = None  # [shop]: webhooks, sticker codes

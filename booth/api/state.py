@@ -25,7 +25,8 @@ def drop_state(view: DropView, featured: str, last_call_s: float) -> dict[str, A
         "last_call_seconds": last_call_s,
         "units_sold": view.units_sold,
         "featured": featured,
-        "skus": {s.id: {"name": s.name, "left": s.left, "initial": s.initial, "level": str(s.level)}
+        "skus": {s.id: {"name": s.name, "left": s.left, "initial": s.initial, "level": str(s.level),
+                        **({"shop_available": s.shop_available} if s.shop_available is not None else {})}
                  for s in view.skus},
     }
 
@@ -39,6 +40,13 @@ def full_state(ports: ApiPorts) -> dict[str, Any]:
         "output": None,
         "server_wall": round(time.time(), 3),
     }
+    status = ports.shop.status() if ports.shop is not None else None
+    if status is not None:
+        state["shop"] = {
+            "line": status.line, "connected": status.connected, "rehearsal": status.rehearsal,
+            "queued": status.queued, "sync_age_s": None if status.sync_age_s is None else round(status.sync_age_s, 1),
+            "alerts": [{"level": a.severity, "what": a.what, "message": a.message} for a in status.alerts],
+        }
     if ports.sources is not None:
         sources = ports.sources
         state["sources"] = {
@@ -62,7 +70,10 @@ def full_state(ports: ApiPorts) -> dict[str, Any]:
 def comparable(state: dict[str, Any]) -> dict[str, Any]:
     """The state without what changes by itself every instant (the countdown, the clock)."""
     drop = {k: v for k, v in state["drop"].items() if k != "remaining_s"}
-    return {**state, "drop": drop, "server_wall": None}
+    steady = {**state, "drop": drop, "server_wall": None}
+    if state.get("shop"):  # the age of the last sync ticks by itself too
+        steady["shop"] = {k: v for k, v in state["shop"].items() if k not in ("line", "sync_age_s")}
+    return steady
 
 
 # The API names locks by a single word; the host's panel uses sentences.

@@ -41,11 +41,24 @@ def run(args: argparse.Namespace) -> int:
         from booth.health.preflight import CheckReport
 
         report = CheckReport((*report.items, *gate_items(config, options.data_dir, args.go_anyway)), report.config)
+    if config.shop is not None:
+        report = with_shop_checks(report, config)
     if args.json:
         print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     else:
         print(format_report(report))
     return int(report.exit_code)
+
+
+def with_shop_checks(report: Any, config: Any) -> Any:
+    """The shop's pre-flight beside the rig's: the credentials work and every product resolves and is stocked."""
+    from booth.health.preflight import CheckItem, CheckReport, CheckStatus
+    from booth.shop.preflight import check_shop
+
+    shop = config.shop
+    checks = check_shop(shop, {s.id: s.name for s in config.drop.skus}, base_url=shop.api_base)
+    items = tuple(CheckItem("shop", c.name, CheckStatus(c.status), c.summary, c.figures) for c in checks)
+    return CheckReport(report.items + items, report.config)
 
 
 def format_report(report: Any) -> str:

@@ -20,9 +20,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from booth.core.config_table import ConfigError, read_toml
+from booth.core.config import ConfigError, load_config
 from booth.core.shop.codes import StickerCode, make_codes
-from booth.core.shop.settings import CredentialsError, parse_drop_with_shop
+from booth.core.shop.settings import CredentialsError
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QFont, QPainter
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     if not 1 <= args.count <= MAX_CODES:
         return _fail(f"--count must be between 1 and {MAX_CODES}, got {args.count}")
     try:
-        config, shop = parse_drop_with_shop(read_toml(drop_path), str(drop_path), drop_path)
+        config = load_config(drop_path)
     except ConfigError as exc:
         return _fail(str(exc))
     skus = {s.id: s for s in config.drop.skus}
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     if sku_id not in skus:
         return _fail(f"--sku {sku_id!r} is not in {drop_path.name} (products: {', '.join(skus)})")
     burst = args.burst.strip()
-    credentials = args.credentials or (shop.credentials_path if shop else None)
+    credentials = args.credentials or (config.shop.credentials_path if config.shop else None)
     try:
         secret, made = codes_secret(credentials)
     except CredentialsError as exc:

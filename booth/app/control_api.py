@@ -95,6 +95,7 @@ def add_control_api(
     output: Any = None,
     corner: str = "bottom-left",
     commit_timeout_s: float = 5.0,
+    shop: Any = None,
 ) -> ControlApi | None:
     """`--api-port` (None: no API). Problems starting it become standing sentences, never a crash."""
     if options.api_port is None:
@@ -116,7 +117,7 @@ def add_control_api(
 
         ports = ApiPorts(
             controller, sources=sources, output=output, metrics=make_registry(metrics), corner=corner,
-            commit_timeout_s=commit_timeout_s,
+            commit_timeout_s=commit_timeout_s, shop=shop,
             viewers=_viewers(session), record_call=_call_recorder(session),
             recovered_calls=[(c.request, c.answer) for c in session.opened.recovered_calls] if session else [],
         )  # fmt: skip

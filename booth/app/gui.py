@@ -280,6 +280,7 @@ def build_window(  # type: ignore[no-untyped-def]
         settings=settings,
         viewer_time=booth.viewer_time,
         show_strip=show_strip,
+        shop=booth.shop,
     )
     add_drills_tab(booth, window)
     booth.controller.on_applied(window.drop_events.applied)

@@ -6,7 +6,7 @@ drop clock and one lifecycle:
 
 ```
 session log ─► sources ─► switcher ─► compositor ─► drop clock ─► disk guard ─► program out ─►
-viewer read-back ─► microphone ─► program sound ─► rig health ─► control API (+ /metrics)
+viewer read-back ─► microphone ─► program sound ─► rig health ─► shop sync ─► control API (+ /metrics)
                                                               (started in this order, stopped in reverse)
 ```
 """
@@ -22,6 +22,7 @@ from booth.app.drop_parts import DropParts, add_drop_clock, build_drop
 from booth.app.lifecycle import Lifecycle
 from booth.app.options import Options
 from booth.app.session_records import SessionRecords
+from booth.app.shop_part import ShopPart, add_shop
 from booth.app.startup import recording_folder
 from booth.audio.mic_feed import MicFeed
 from booth.audio.microphone import MicMonitor
@@ -81,6 +82,7 @@ class Booth:
     clock: Clock = field(default_factory=SystemClock)
     viewer_delay: ViewerDelayMonitor | None = None  # the read-back of what viewers get, when configured
     faults: FaultSeams | None = None  # a rehearsal's fault seams (drills); a live drop has none
+    shop: ShopPart | None = None  # [shop]: the shop sync, sticker codes, webhooks
 
     @property
     def program(self):  # type: ignore[no-untyped-def]  # Feed[ProgramFrame, FrameStamp]
@@ -266,6 +268,8 @@ def add_rig(booth: Booth, options: Options) -> Booth:
         for capture_service in booth.captures:
             capture_service.on_delay_alert(records.input_delay_alert)
 
+    booth.shop = add_shop(lifecycle, config, options, controller, session, mark=output.mark)
+
     metrics = MetricsSources(
         health=health.latest,
         drop=controller.view,
@@ -276,7 +280,7 @@ def add_rig(booth: Booth, options: Options) -> Booth:
     )
     booth.api = add_control_api(lifecycle, booth.problems, options, controller, session, metrics,
                                 sources=booth.switcher, output=OutputWithRecords(output, booth.records),
-                                corner=str(config.corner))  # fmt: skip
+                                corner=str(config.corner), shop=booth.shop)  # fmt: skip
     return booth
 
 

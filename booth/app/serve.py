@@ -1,4 +1,4 @@
-"""`booth serve`: run a drop without a screen — session log, drop clock and the control API.
+"""`booth serve`: run a drop without a screen — session log, drop clock, the shop sync and the control API.
 
 Sales arrive over HTTP (the control API, with its token); every acknowledged sale is on disk.
 Killed or crashed, the next `booth serve --resume` on the same data folder goes on with the same drop: same stock, same
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def serve(options) -> int:  # type: ignore[no-untyped-def]
-    from booth.app.drop_parts import add_drop_api, add_drop_clock, build_drop
+    from booth.app.drop_parts import add_drop_api, add_drop_clock, add_drop_shop, build_drop
     from booth.app.lifecycle import Lifecycle
     from booth.app.startup import open_session, resolve_config
     from booth.core.drop import Phase
@@ -84,6 +84,7 @@ def serve(options) -> int:  # type: ignore[no-untyped-def]
             print(message, flush=True)
         booth = build_drop(config, Lifecycle(), session=session)
         add_drop_clock(booth)
+        add_drop_shop(booth, config, options)
         add_drop_api(booth, options)
         controller = session.controller
         if options.start_timer and controller.view().phase is Phase.READY:

@@ -17,6 +17,7 @@ BENCHMARKS: dict[str, str] = {
     "failover": "booth.bench.failover",
     "api": "booth.bench.api",
     "timing": "booth.bench.timing",
+    "sync": "booth.bench.sync",
 }
 
 

@@ -21,6 +21,7 @@ from booth.core.output import OutputConfig, parse_output
 from booth.core.overlay import Corner
 from booth.core.plan import parse_plan
 from booth.core.recording import RecordingConfig, parse_recording
+from booth.core.shop.settings import ShopSettings, parse_shop
 from booth.core.source_spec import SourceSpec, SpecError, parse_source_spec
 from booth.core.timing import TimingConfig, parse_timing
 
@@ -55,6 +56,7 @@ class BoothConfig:
     failover: FailoverSettings = field(default_factory=FailoverSettings)
     timing: TimingConfig = field(default_factory=TimingConfig)  # [timing]: read-back, viewer delay, time code
     file_sha256: str = ""  # the drop file's bytes, hashed: the go-live gate counts rehearsals of this very file
+    shop: ShopSettings | None = None  # [shop]: the Shopify store the drop sells from (None: no shop)
 
     @property
     def is_demo(self) -> bool:
@@ -111,10 +113,17 @@ def parse_config(raw: dict[str, Any], where: str, path: Path | None = None) -> B
     drop_t.finish()
 
     skus = _parse_skus(root)
-    plan = parse_plan(root.table("plan"), {s.id: s.stock for s in skus})
+    shop = parse_shop(root.table("shop"), {s.id: s.stock for s in skus}, path.parent if path else None)
+    shop_skus: tuple[str, ...] = ()
+    if shop is not None:  # a shop product's stock is this offer's quota of the shop's stock
+        quotas = {s.sku_id: s.quota for s in shop.skus}
+        skus = tuple(replace(s, stock=quotas[s.id]) if s.id in quotas else s for s in skus)
+        shop_skus = tuple(quotas)
+    plan = parse_plan(root.table("plan"), {s.id: s.stock for s in skus})  # a shop product: within its quota
     if plan is not None and pre_sale:
         drop_t.problem("pre_sale", "a drop with a [plan] sells only while a segment runs; remove pre_sale")
-    drop = DropSpec(title, skus, timer_s, last_call, low_at, critical_at, pre_sale=pre_sale, plan=plan)
+    drop = DropSpec(title, skus, timer_s, last_call, low_at, critical_at, pre_sale=pre_sale, plan=plan,
+                    shop_skus=shop_skus)
 
     overlay_t = root.table("overlay")
     corner_text = overlay_t.string("corner", Corner.BOTTOM_LEFT.value)
@@ -167,6 +176,7 @@ def parse_config(raw: dict[str, Any], where: str, path: Path | None = None) -> B
         drop, corner, ProgramConfig(width, height, fps), primary, secondary, path, health,
         slate_text=slate_text, slate_image=slate_image, failover=failover, output=output, recording=recording,
         timing=timing,
+        shop=shop,
     )  # fmt: skip
 
 

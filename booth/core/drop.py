@@ -24,6 +24,7 @@ from booth.core.events import (
     TimerStarted,
 )
 from booth.core.plan import Plan, for_rehearsal, plan_from_dict
+from booth.core.shop.ledger import ShopLedger
 from booth.core.show import ShowRun, ShowView
 
 
@@ -61,6 +62,12 @@ class DropSpec:
     pre_sale: bool = False  # accept sales before the offer starts (the overlay says STARTS SOON)
     plan: Plan | None = None  # the run of show: each segment opens its own offer (None: one offer)
     rehearsal: bool = False  # a rehearsal: shadow stock, marked REHEARSAL everywhere, never the shop's stock
+    # Products sold from a shop ([shop] in the drop file): their `stock` is this offer's quota of the
+    # shop's stock, and their counter is the shop ledger's (booth.core.shop.ledger), fed by the same events.
+    shop_skus: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "shop_skus", tuple(self.shop_skus))  # a snapshot read back from JSON has a list
 
     def sku(self, sku_id: str) -> Sku:
         for sku in self.skus:
@@ -69,8 +76,8 @@ class DropSpec:
         raise KeyError(sku_id)
 
     def as_rehearsal(self, start_wall: float) -> DropSpec:
-        """The drop as a rehearsal runs it: marked, on a shadow of the stock (this spec's own numbers,
-        never the shop's), its plan's segments back to back from `start_wall`."""
+        """The drop as a rehearsal runs it: marked, on a shadow of the stock (this spec's own numbers;
+        with [shop] the shop is read and never written), its plan's segments back to back from `start_wall`."""
         plan = for_rehearsal(self.plan, start_wall) if self.plan is not None else None
         return replace(self, rehearsal=True, plan=plan)
 
@@ -98,6 +105,7 @@ class SkuView:
     left: int
     initial: int
     level: StockLevel
+    shop_available: int | None = None  # a shop product: the shop's own stock, as last read ("50 of the shop's 400")
 
 
 @dataclass(frozen=True)
@@ -144,12 +152,16 @@ class Drop:
     _sale_segments: list[int | None] = field(init=False, default_factory=list)  # the segment of each sale
     _timer: _Timer = field(init=False)
     show: ShowRun | None = field(init=False, default=None)
+    shop: ShopLedger | None = field(init=False, default=None)  # the shop products' counter, when there are any
 
     def __post_init__(self) -> None:
         self.stock = {sku.id: sku.stock for sku in self.spec.skus}
         self._timer = _Timer(self.spec.timer_seconds, self.spec.last_call_seconds)
         if self.spec.plan is not None:
             self.show = ShowRun(self.spec.plan)
+        if self.spec.shop_skus:
+            skus = [self.spec.sku(sku_id) for sku_id in self.spec.shop_skus]
+            self.shop = ShopLedger({s.id: s.stock for s in skus}, {s.id: s.name for s in skus})
 
     # -- reading -------------------------------------------------------------------------
 
@@ -207,11 +219,13 @@ class Drop:
 
     def view(self) -> DropView:
         show = self.show
+        shop = self.shop
         now_wall = self.clock.wall()
         skus = []
         for s in self.spec.skus:
             left, initial = (self.stock[s.id], s.stock) if show is None else show.shown_left(s.id, self.stock, now_wall)
-            skus.append(SkuView(s.id, s.name, left, initial, self.level(left)))
+            shop_available = shop.view(s.id).shop_available if shop is not None and s.id in shop else None
+            skus.append(SkuView(s.id, s.name, left, initial, self.level(left), shop_available))
         timer_seconds = self._timer.duration_s
         if show is not None and show.current is None:
             timer_seconds = self.remaining_s()
@@ -229,7 +243,8 @@ class Drop:
 
     # -- deciding ------------------------------------------------------------------------
 
-    def decide_sale(self, sku_id: str, qty: int = 1, origin: str = "host") -> SaleRecorded | Refusal:
+    def decide_sale(self, sku_id: str, qty: int = 1, origin: str = "host", code: str = "",
+                    ref: str = "") -> SaleRecorded | Refusal:  # fmt: skip
         if sku_id not in self.stock:
             return Refusal(f"Unknown product {sku_id!r}.")
         if qty < 1:
@@ -251,7 +266,9 @@ class Drop:
             return Refusal(f"{name} is sold out.")
         if qty > left:
             return Refusal(f"Only {left} of {name} left, cannot sell {qty}.")
-        return SaleRecorded(self.clock.wall(), sku_id, qty, origin)
+        if code and self.shop is not None and code in self.shop.codes:
+            return Refusal("This sticker code was already used in this drop.")
+        return SaleRecorded(self.clock.wall(), sku_id, qty, origin, ref=ref, code=code)
 
     def decide_undo(self) -> SaleUndone | Refusal:
         if not self._sales:
@@ -278,6 +295,10 @@ class Drop:
             return Refusal(f"{name} has {shown} left, not {expected}: read the stock again first.")
         if new_stock == shown:
             return Refusal(f"Stock is already {new_stock}.")
+        cap = self.shop.shop_cap(sku_id) if self.shop is not None and sku_id in self.shop else None
+        if cap is not None and new_stock > self.stock[sku_id] and new_stock > cap:
+            name = self.spec.sku(sku_id).name
+            return Refusal(f"The shop can sell only {cap} more {name}: the counter cannot show {new_stock}.")
         return StockAdjusted(self.clock.wall(), sku_id, new_stock, reason)
 
     def decide_start(self, by: str = "host") -> TimerStarted | Refusal:
@@ -330,6 +351,24 @@ class Drop:
 
     def apply(self, event: DropEvent) -> None:
         show = self.show
+        shop = self.shop
+        if shop is not None and shop.handles(event):
+            # A shop product (or a shop event): its counter is the ledger's, from the same events; a run of
+            # show still hears which segment each sale and undo belongs to.
+            shop.apply(event)
+            if isinstance(event, SaleRecorded):
+                self._sales.append(event)
+                self._sale_segments.append(show.sale(event.sku_id, event.qty) if show is not None else None)
+            elif isinstance(event, SaleUndone):
+                self._sales.pop()
+                segment = self._sale_segments.pop()
+                if show is not None:
+                    show.undo(segment, event.sku_id, event.qty)
+            for sku_id in self.spec.shop_skus:
+                self.stock[sku_id] = shop.left(sku_id)
+            if show is not None:
+                show.cap(self.stock)
+            return
         match event:
             case SaleRecorded(sku_id=sku_id, qty=qty):
                 self.stock[sku_id] -= qty

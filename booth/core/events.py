@@ -34,8 +34,18 @@ class DropEvent:
     request: Request | None = field(default=None, kw_only=True)
 
     def to_dict(self) -> dict[str, Any]:
-        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "request"}
+        fields = {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.name != "request" and not (f.metadata.get("omit_empty") and not getattr(self, f.name))
+        }
         return {"kind": self.kind, **fields}
+
+
+def optional(default: str = "") -> Any:
+    """A field added later: left out of the stored payload while empty, so older logs and drops
+    without a shop read and write exactly as before."""
+    return field(default=default, metadata={"omit_empty": True})
 
 
 @dataclass(frozen=True)
@@ -43,7 +53,11 @@ class SaleRecorded(DropEvent):
     kind: ClassVar[str] = "sale"
     sku_id: str
     qty: int = 1
-    origin: str = "host"  # host key/button, or "api" for the control API (shops, buttons, the phone)
+    origin: str = "host"  # host key/button, "api" (control API: buttons, the phone), "code" (a sticker code)
+    # Drops with a shop: the sale's own id (its stall-sale idempotency keys derive from it) and the
+    # sticker code that paid for it.
+    ref: str = optional()
+    code: str = optional()
 
 
 @dataclass(frozen=True)
@@ -53,6 +67,7 @@ class SaleUndone(DropEvent):
     kind: ClassVar[str] = "undo"
     sku_id: str
     qty: int = 1
+    ref: str = optional()  # drops with a shop: the id the units' return to the shop is sent under
 
 
 @dataclass(frozen=True)
@@ -112,6 +127,17 @@ EVENT_TYPES: dict[str, type[DropEvent]] = {
     for cls in (SaleRecorded, SaleUndone, StockAdjusted, TimerStarted, TimerExtended, OfferEnded, SegmentStarted,
                 SegmentEnded)
 }
+
+
+def _with_shop_events() -> None:
+    """The shop's events are drop events too (one journal, one fold, one replay): registered here, at
+    the end of this module, because they subclass `DropEvent` from it."""
+    from booth.core.shop.events import SHOP_EVENT_TYPES
+
+    EVENT_TYPES.update(SHOP_EVENT_TYPES)
+
+
+_with_shop_events()
 
 
 def event_from_dict(data: dict[str, Any], request: Request | None = None) -> DropEvent:

@@ -36,6 +36,7 @@ KEY_NAMESPACE = uuid.UUID("5f0c8f3e-6d55-4b8e-9f57-3c4a9b1d2e10")  # idempotency
 REFRESH_MARGIN_S = 300.0  # get a new token this long before the old one expires
 ADJUST_REASON = "correction"  # Shopify has no "sale" reason for adjustments; its own POS example uses correction
 CODES_NAMESPACE = "booth_codes"
+POOLS_NAMESPACE = "booth_pools"
 
 
 class ShopError(Exception):
@@ -466,28 +467,32 @@ class ShopifyClient:
     def sell(
         self, item_id: str, location_id: str, qty: int, sale_id: str, *, expected: int | None,
         first_attempt: int = 0, max_attempts: int = 5, on_attempt: Callable[[int, str, int], None] | None = None,
-        deadline_s: float = 10.0, timeout_s: float | None = None,
+        deadline_s: float = 10.0, timeout_s: float | None = None, floor: int = 0,
     ) -> Adjusted:
-        """A stall sale of `qty`: compare-and-set from `expected`; on CHANGE_FROM_QUANTITY_STALE re-read and
-        retry (at most `max_attempts`). `on_attempt(attempt, key, change_from)` runs before each send, so
-        the caller can journal it: resending after a crash must reuse that key and level.
+        """A stall sale of `qty` (negative: units an undo gives back): compare-and-set from `expected`; on
+        CHANGE_FROM_QUANTITY_STALE re-read and retry (at most `max_attempts`). `on_attempt(attempt, key,
+        change_from)` runs before each send, so the caller can journal it: resending after a crash must reuse
+        that key and level (it may raise to stop the send).
 
-        Never takes the shop below zero: if the re-read level cannot cover `qty`, ShopRefused(available=…).
-        When every attempt was stale, ShopContention: nothing was applied, send it again later.
+        Never takes the shop below `floor` (0, or a shared pool's floor): if the re-read level cannot cover
+        `qty`, ShopRefused(available=…). When every attempt was stale, ShopContention: nothing was applied,
+        send it again later.
         """
         change_from = expected
         for attempt in range(first_attempt, first_attempt + max_attempts):
             if change_from is None:
                 levels, _ = self.read_available([item_id], location_id, timeout_s=timeout_s, deadline_s=deadline_s)
                 change_from = levels[item_id].available
-            if change_from < qty:
-                raise ShopRefused(f"The shop has {change_from} left, the stall sale needs {qty}.", "INSUFFICIENT",
-                                  change_from)  # fmt: skip
+            if change_from - qty < floor:
+                pool = f" (the pool's floor is {floor})" if floor else ""
+                raise ShopRefused(f"The shop has {change_from} left{pool}, the stall sale needs {qty}.",
+                                  "INSUFFICIENT", change_from)  # fmt: skip
             key = idempotency_key(sale_id, attempt)
             if on_attempt is not None:
                 on_attempt(attempt, key, change_from)
+            kind = "StallSale" if qty > 0 else "StallReturn"
             try:
-                done = self.adjust(item_id, location_id, -qty, change_from, key, f"gid://booth/StallSale/{sale_id}",
+                done = self.adjust(item_id, location_id, -qty, change_from, key, f"gid://booth/{kind}/{sale_id}",
                                    timeout_s=timeout_s, deadline_s=deadline_s)  # fmt: skip
                 return Adjusted(done.key, done.before, done.after, attempt - first_attempt + 1, done.group_id)
             except ShopStale:
@@ -501,30 +506,40 @@ class ShopifyClient:
 
     def claim_code(self, key: str, value: str, timeout_s: float | None = None,
                    deadline_s: float | None = None) -> Claim:
-        """Record a sticker code's redemption on the shop, once: a shop metafield created with
-        compareDigest null succeeds only if it does not exist yet (STALE_OBJECT otherwise), so two booths
-        can never both redeem one code. Returns who holds it when it was already there."""
+        """Record a sticker code's redemption on the shop, once: two booths can never both redeem one code."""
+        return self.create_once(CODES_NAMESPACE, key, value, timeout_s=timeout_s, deadline_s=deadline_s)
+
+    def create_once(self, namespace: str, key: str, value: str, timeout_s: float | None = None,
+                    deadline_s: float | None = None) -> Claim:
+        """A shop metafield created with compareDigest null succeeds only if it does not exist yet
+        (STALE_OBJECT otherwise): the first booth's value wins. Returns who holds it when it was there."""
         if self._shop_gid is None:
             self.shop_name(timeout_s)
         query = (
-            "mutation BoothClaimCode($metafields: [MetafieldsSetInput!]!) { metafieldsSet(metafields: $metafields) { "
+            "mutation BoothClaim($metafields: [MetafieldsSetInput!]!) { metafieldsSet(metafields: $metafields) { "
             "metafields { key value } userErrors { field message code } } }"
         )
-        variables = {"metafields": [{"ownerId": self._shop_gid, "namespace": CODES_NAMESPACE, "key": key,
+        variables = {"metafields": [{"ownerId": self._shop_gid, "namespace": namespace, "key": key,
                                      "type": "single_line_text_field", "value": value, "compareDigest": None}]}
         data = self.execute(query, variables, timeout_s=timeout_s, deadline_s=deadline_s).data
         errors = (data.get("metafieldsSet") or {}).get("userErrors") or []
         if not errors:
             return Claim(True, value)
         if any(e.get("code") in ("STALE_OBJECT", "TAKEN") for e in errors):
-            holder = self.execute(
-                "query BoothCodeHolder($ns: String!, $key: String!) { shop { metafield(namespace: $ns, key: $key) "
-                "{ value } } }", {"ns": CODES_NAMESPACE, "key": key}, timeout_s=timeout_s, deadline_s=deadline_s,
-            ).data  # fmt: skip
-            field = (holder.get("shop") or {}).get("metafield") or {}
-            return Claim(False, str(field.get("value") or ""))
-        raise ShopRefused(f"{self.domain} refused to record the code: {_messages(errors)}.",
+            return Claim(False, self.read_value(namespace, key, timeout_s=timeout_s, deadline_s=deadline_s) or "")
+        raise ShopRefused(f"{self.domain} refused to record {namespace}.{key}: {_messages(errors)}.",
                           str(errors[0].get("code") or ""))  # fmt: skip
+
+    def read_value(self, namespace: str, key: str, timeout_s: float | None = None,
+                   deadline_s: float | None = None) -> str | None:
+        """A shop metafield's value, or None when there is none."""
+        data = self.execute(
+            "query BoothValue($ns: String!, $key: String!) { shop { metafield(namespace: $ns, key: $key) "
+            "{ value } } }", {"ns": namespace, "key": key}, timeout_s=timeout_s, deadline_s=deadline_s,
+            expected_cost=2,
+        ).data  # fmt: skip
+        field = (data.get("shop") or {}).get("metafield")
+        return None if not field else str(field.get("value") or "")
 
 
 def _reason(exc: requests.RequestException) -> str:

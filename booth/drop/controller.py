@@ -18,13 +18,15 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+import uuid
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Protocol
 
 from booth.core.clock import Clock
 from booth.core.drop import Drop, DropSpec, DropView, Refusal
-from booth.core.events import DropEvent, Request
+from booth.core.events import DropEvent, Request, SaleRecorded, SaleUndone
 from booth.drop.receipts import Receipt
 
 log = logging.getLogger(__name__)
@@ -71,8 +73,10 @@ class ActionResult:
 
 
 class DropController:
-    def __init__(self, spec: DropSpec, clock: Clock, journal: Journal | None = None) -> None:
+    def __init__(self, spec: DropSpec, clock: Clock, journal: Journal | None = None,
+                 new_ref: Callable[[], str] = lambda: uuid.uuid4().hex) -> None:  # fmt: skip
         self._lock = threading.RLock()
+        self._new_ref = new_ref  # ids for a shop product's sales and undos (the shop sync's outbox keys)
         self._clock = clock
         # `_drop` holds committed events only: it is what the overlay shows. `_decided`
         # also holds events still on their way to disk, so two quick sales of the last
@@ -125,8 +129,21 @@ class DropController:
     # -- host and shop actions ------------------------------------------------------------
 
     def sell(self, sku_id: str | None = None, qty: int = 1, origin: str = "host",
-             request: Request | None = None) -> ActionResult:  # fmt: skip
-        return self._act(lambda d: d.decide_sale(sku_id or self._featured, qty, origin), request)
+             request: Request | None = None, code: str = "", ref: str = "") -> ActionResult:  # fmt: skip
+        """`code`: the sticker code that pays for it (sold once per drop); `ref`: the sale's id, when the
+        caller needs it before the sale exists (a code's claim at the shop names it)."""
+        return self._act(lambda d: d.decide_sale(sku_id or self._featured, qty, origin, code, ref), request)
+
+    def check_sale(self, sku_id: str, qty: int = 1, code: str = "") -> Refusal | None:
+        """What `sell` would say, without selling (a sticker code is checked before it is claimed)."""
+        with self._lock:
+            outcome = self._decided.decide_sale(sku_id, qty, "code", code)
+            return outcome if isinstance(outcome, Refusal) else None
+
+    def refuse(self, refusal: Refusal, request: Request | None = None) -> ActionResult:
+        """A sale someone else turned down (the shop: a shared pool is spent), answered like the drop's own
+        refusals: the host hears it, and a keyed request keeps it as its answer."""
+        return self._act(lambda _d: refusal, request)
 
     def undo_last_sale(self, request: Request | None = None) -> ActionResult:
         return self._act(lambda d: d.decide_undo(), request)
@@ -180,6 +197,39 @@ class DropController:
         with self._lock:
             return list(self._committed)
 
+    def decided_events(self) -> list[DropEvent]:
+        """Committed events and those still on their way to disk, in journal order."""
+        with self._lock:
+            return [*self._committed, *self._pending]
+
+    def record(self, events: list[DropEvent]) -> Future[None]:
+        """Facts from outside that the drop cannot refuse (the shop's readings, its answers to our writes):
+        journaled in order and applied like any event. The future is done once all are on disk (or
+        fails with the reason one could not be stored). Never waits."""
+        done: Future[None] = Future()
+        left = [len(events)]
+        if not events:
+            done.set_result(None)
+            return done
+
+        def committed(event: DropEvent) -> None:
+            self._commit(event)
+            left[0] -= 1
+            if left[0] == 0 and not done.done():
+                done.set_result(None)
+
+        def failed(event: DropEvent, reason: str) -> None:
+            self._fail(event, reason)
+            if not done.done():
+                done.set_exception(RuntimeError(reason))
+
+        with self._lock:
+            for event in events:
+                self._decided.apply(event)
+                self._pending.append(event)
+                self._journal.append(event, committed, failed)
+        return done
+
     # -- internals ------------------------------------------------------------------------
 
     def _act(self, decide: Callable[[Drop], DropEvent | Refusal], request: Request | None = None) -> ActionResult:
@@ -196,6 +246,9 @@ class DropController:
                 if outcome.message:
                     self._refuse(outcome)
                 return ActionResult(None, outcome, receipt)
+            if isinstance(outcome, SaleRecorded | SaleUndone) and not outcome.ref \
+                    and outcome.sku_id in self._drop.spec.shop_skus:  # fmt: skip
+                outcome = dataclasses.replace(outcome, ref=self._new_ref())
             receipt = None
             if request is not None:
                 outcome = dataclasses.replace(outcome, request=request)

@@ -29,6 +29,11 @@ host saw can be reproduced here. Definitions:
 - **clips**: every clip written, with its path and length.
 - **stock over time**: seconds from the offer start (negative before it), from the first stock change
   or the offer start, whichever came first, to the offer's end.
+- **with a shop** (``[shop]``): a shop product's units sold also count what the shop sold elsewhere during
+  the drop (online orders, other booths: ``shop_sold``, less ``shop_returned``), and its stock left is the
+  counter the overlay showed; ``channels`` splits the units by where they were sold (stall keys, control
+  API, sticker codes, the shop); ``sync_incidents`` lists every sync incident (outage, throttling,
+  credentials, stale alarm, discrepancy, oversell) and ``oversold`` counts the oversells.
 - **lowest battery / worst RTT**: the minimum of ``battery_pct`` / maximum of ``rtt_ms`` over the
   health samples (the writer keeps per-bucket min and max, so no extreme is averaged away).
 """
@@ -53,6 +58,7 @@ from booth.core.events import (
     TimerStarted,
     event_from_dict,
 )
+from booth.core.shop.events import ShopReturned, ShopSold, StallSaleConfirmed, StallSaleRefused, SyncIncident
 from booth.reports.show_kpis import SegmentReport, SegmentTracker, scorecards, segment_reports
 from booth.store import kinds
 from booth.store.reader import EventRow, SampleRow, SessionRow
@@ -122,6 +128,29 @@ class Incident:
     message: str
 
 
+@dataclass(frozen=True)
+class SyncIncidentRow:
+    wall: float
+    severity: str
+    what: str
+    message: str
+
+
+@dataclass
+class ShopReport:
+    """The shop's part of a drop: where units went, what the shop did, every sync incident."""
+
+    channels: dict[str, int]  # units by channel: host, api, code, shop (online orders and other booths)
+    codes_redeemed: int
+    returned_by_shop: int  # units counted back (restock, cancellation)
+    stall_confirmed: int  # stall sales the shop took
+    stall_waiting: int  # stall sales the shop never confirmed in this session
+    oversold: int
+    shop_available: dict[str, int | None]  # the shop's level as last read, per product
+    sync_incidents: list[SyncIncidentRow] = field(default_factory=list)
+    rehearsal: bool = False
+
+
 @dataclass
 class Report:
     session_id: int
@@ -165,6 +194,7 @@ class Report:
     @property
     def rehearsal(self) -> bool:
         return self.kind == "rehearsal"
+    shop: ShopReport | None = None  # only for a drop with [shop]
 
     @property
     def origin_wall(self) -> float:
@@ -219,11 +249,13 @@ def build_report(session: SessionRow, events: list[EventRow], samples: list[Samp
         offer_end = session.ended_wall or last_wall
     offer_s = offer_end - offer_start if offer_start is not None and offer_end is not None else None
 
-    units = sum(s.qty for s in surviving)
+    shop = _shop(drop_events, surviving, drop, session.kind) if spec.shop_skus else None
+    elsewhere = _sold_elsewhere(drop_events) if shop is not None else {}
+    units = sum(s.qty for s in surviving) + sum(elsewhere.values())
     left_total = sum(drop.stock.values())
     sku_reports = []
     for sku in spec.skus:
-        sold = sum(s.qty for s in surviving if s.sku_id == sku.id)
+        sold = sum(s.qty for s in surviving if s.sku_id == sku.id) + elsewhere.get(sku.id, 0)
         orders = sum(1 for s in surviving if s.sku_id == sku.id)
         left = drop.stock[sku.id]
         sold_out_at = zero_since[sku.id]
@@ -257,6 +289,7 @@ def build_report(session: SessionRow, events: list[EventRow], samples: list[Samp
         stock_on_offer=units + left_total,
         skus=sku_reports,
         clips=[_clip(row) for row in events if row.kind == kinds.CLIP],
+        shop=shop,
     )
     if offer_start is not None:
         in_72h = sum(s.qty for s in surviving if s.at_wall - offer_start <= VELOCITY_WINDOW_S)
@@ -280,6 +313,43 @@ def build_report(session: SessionRow, events: list[EventRow], samples: list[Samp
             series[index] += sale.qty
         report.sales_per_minute_series = series
     return report
+
+
+def _sold_elsewhere(events: list[DropEvent]) -> dict[str, int]:
+    """Units the shop sold beyond the stall (online, other booths), net of what it counted back."""
+    sold: dict[str, int] = {}
+    for event in events:
+        if isinstance(event, ShopSold):
+            sold[event.sku_id] = sold.get(event.sku_id, 0) + event.qty
+        elif isinstance(event, ShopReturned):
+            sold[event.sku_id] = sold.get(event.sku_id, 0) - event.qty
+    return {sku: max(0, units) for sku, units in sold.items()}
+
+
+def _shop(events: list[DropEvent], surviving: list[SaleRecorded], drop: Drop, kind: str) -> ShopReport:
+    channels: dict[str, int] = {}
+    for sale in surviving:
+        channels[sale.origin] = channels.get(sale.origin, 0) + sale.qty
+    elsewhere = sum(_sold_elsewhere(events).values())
+    if elsewhere:
+        channels["shop"] = elsewhere
+    refs = {e.ref for e in events if isinstance(e, SaleRecorded | SaleUndone) and e.ref}
+    settled = {e.sale_id for e in events if isinstance(e, StallSaleConfirmed | StallSaleRefused)}
+    incidents = [SyncIncidentRow(e.at_wall, e.severity, e.what, e.message) for e in events
+                 if isinstance(e, SyncIncident)]  # fmt: skip
+    ledger = drop.shop
+    return ShopReport(
+        channels=channels,
+        codes_redeemed=sum(1 for s in surviving if s.code),
+        returned_by_shop=sum(e.qty for e in events if isinstance(e, ShopReturned)),
+        # a pooled unit the shop took for a sale never counted (and its return) is an incident, not a stall sale
+        stall_confirmed=sum(1 for e in events if isinstance(e, StallSaleConfirmed) and e.sale_id in refs),
+        stall_waiting=len(refs - settled),
+        oversold=sum(1 for i in incidents if i.what == "oversold"),
+        shop_available={v.sku_id: v.shop_available for v in ledger.views()} if ledger is not None else {},
+        sync_incidents=incidents,
+        rehearsal=kind == "rehearsal",
+    )
 
 
 def _stock_series(

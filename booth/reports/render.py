@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from booth.core.drills import Scorecard, format_figure
-from booth.reports.kpis import Report
+from booth.reports.kpis import Report, ShopReport
 from booth.store.reader import SessionSummary
 
 FORMATS = ("table", "json", "csv", "html")
@@ -225,7 +225,34 @@ def render_table(report: Report) -> str:
         out += ["", "Incidents:", _table(
             ["at", "what", "message"], [[fmt_time(i.wall), i.what, i.message] for i in report.incidents]
         )]
+    if report.shop is not None:
+        out += ["", *_shop_lines(report.shop)]
     return "\n".join(out)
+
+
+CHANNELS = {"host": "stall (keys)", "api": "control API (phone, buttons)", "code": "sticker codes",
+            "shop": "the shop (online, other booths)"}  # fmt: skip
+
+
+def _shop_summary(shop: ShopReport) -> str:
+    where = ", ".join(f"{CHANNELS.get(k, k)} {v}" for k, v in shop.channels.items()) or "nothing sold"
+    levels = ", ".join(f"{k} {'—' if v is None else v}" for k, v in shop.shop_available.items())
+    text = (f"Units by channel: {where}. Sticker codes redeemed: {shop.codes_redeemed}. Stall sales the shop took: "
+            f"{shop.stall_confirmed}, never confirmed: {shop.stall_waiting}. Counted back (restock, cancel): "
+            f"{shop.returned_by_shop}. Oversold: {shop.oversold}. The shop's stock as last read: {levels}.")
+    if shop.rehearsal:
+        text += " REHEARSAL: nothing was written to the shop (shadow stock)."
+    return text
+
+
+def _shop_lines(shop: ShopReport) -> list[str]:
+    lines = ["Shop:", _shop_summary(shop)]
+    if shop.sync_incidents:
+        lines += ["", "Sync incidents:", _table(
+            ["at", "level", "what", "message"],
+            [[fmt_time(i.wall), i.severity, i.what, i.message] for i in shop.sync_incidents],
+        )]
+    return lines
 
 
 def render_json(report: Report) -> str:
@@ -270,6 +297,13 @@ def render_csv(report: Report) -> str:
         writer.writerow(["alert", a.level, "", a.message, ""])
     for c in report.clips:
         writer.writerow(["clip", "path", "", c.path, ""])
+    if report.shop is not None:
+        for channel, units in report.shop.channels.items():
+            writer.writerow(["shop", f"units_{channel}", "", units, "units"])
+        writer.writerow(["shop", "codes_redeemed", "", report.shop.codes_redeemed, ""])
+        writer.writerow(["shop", "oversold", "", report.shop.oversold, ""])
+        for i in report.shop.sync_incidents:
+            writer.writerow(["sync_incident", i.what, "", i.message, i.severity])
     return buffer.getvalue()
 
 
@@ -519,6 +553,12 @@ def render_html(report: Report) -> str:
         sections += ["<h2>Incidents</h2>", _html_table(
             ["At", "What", "Message"], [[fmt_time(i.wall), i.what, i.message] for i in report.incidents]
         )]
+    if report.shop is not None:
+        sections += ["<h2>Shop</h2>", f"<p>{esc(_shop_summary(report.shop))}</p>", "<h2>Sync incidents</h2>",
+                     _html_table(["At", "Level", "What", "Message"],
+                                 [[fmt_time(i.wall), i.severity, i.what, i.message]
+                                  for i in report.shop.sync_incidents])
+                     if report.shop.sync_incidents else '<p class="none">None.</p>']  # fmt: skip
     return (
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<title>{esc(report.title)} — Booth report</title><style>{_CSS}</style></head><body>"

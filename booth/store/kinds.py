@@ -1,8 +1,9 @@
 """Shapes of what the session log holds besides drop events — the contract for their producers.
 
-Drop events (``sale``, ``undo``, ``adjust``, ``timer_start``, ``timer_extend``, ``offer_end``, and for a run
-of show ``segment_start``, ``segment_end``) are stored as ``DropEvent.to_dict()``; they are the only rows a
-crash recovery replays.
+Drop events (``sale``, ``undo``, ``adjust``, ``timer_start``, ``timer_extend``, ``offer_end``, for a run
+of show ``segment_start``, ``segment_end``, and with a shop ``shop_baseline``, ``shop_sold``, ``shop_returned``,
+``stall_attempt``, ``stall_confirmed``, ``stall_refused``, ``sync_incident`` — see `booth.core.shop.events`)
+are stored as ``DropEvent.to_dict()``; they are the only rows a crash recovery replays.
 
 Everything else is recorded with ``SessionLog.record(kind, payload)`` from any thread. The payload is a
 JSON object; the keys below are the ones reports read (extra keys are kept and ignored):

@@ -17,6 +17,10 @@ class DropEvents(QObject):
     program_switched = Signal(object)  # Switch
     warned = Signal(str)
     clip_saved = Signal(object)  # ClipResult, or None when making it failed
+    code_redeemed = Signal(object)  # booth.app.shop_part.Redemption
+
+    def redeemed(self, outcome: object) -> None:
+        self.code_redeemed.emit(outcome)
 
     def clipped(self, result: object) -> None:
         self.clip_saved.emit(result)

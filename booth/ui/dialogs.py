@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QMessageBox,
     QPushButton,
     QSpinBox,
@@ -121,6 +122,43 @@ class ViewerCountDialog(NumberDialog):
 
     def confirm_text(self, value: int) -> str:
         return f"Record {value}"
+
+
+class CodeDialog(QDialog):
+    """Type (or paste) a sticker code, press Enter: it is redeemed. A scanner needs no dialog."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Sticker code")
+        self.setModal(True)
+        layout = QVBoxLayout(self)
+        prompt = QLabel("Sticker code (16 characters, dashes optional):")
+        prompt.setStyleSheet("font-size: 24px;")
+        layout.addWidget(prompt)
+        self.field = QLineEdit()
+        self.field.setMaxLength(40)
+        self.field.setPlaceholderText("K7QM-2XD9-P4TR-HB6C")
+        self.field.setStyleSheet("font-size: 28px; font-family: monospace;")
+        layout.addWidget(self.field)
+        buttons = QHBoxLayout()
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setAutoDefault(False)
+        self.confirm_button = QPushButton("Redeem")
+        self.cancel_button.clicked.connect(self.reject)
+        self.confirm_button.clicked.connect(self.accept)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.confirm_button)
+        layout.addLayout(buttons)
+        self.confirm_button.setDefault(True)  # Enter redeems what was typed
+        self.setMinimumWidth(520)
+
+    @property
+    def value(self) -> str:
+        return self.field.text().strip()
+
+    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        super().showEvent(event)
+        self.field.setFocus()
 
 
 class KeyMapDialog(QDialog):

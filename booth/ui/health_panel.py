@@ -70,8 +70,10 @@ class HostAlertLine(ElidedLabel):
     def severity(self) -> Severity:
         return self._severity or Severity.OK
 
-    def set_snapshot(self, snapshot: HealthSnapshot) -> None:
-        pressing = snapshot.for_host
+    def set_snapshot(self, snapshot: HealthSnapshot | None, extra: tuple[Alert, ...] = ()) -> None:
+        """The rig's alerts, and `extra` ones from elsewhere (the shop's sync): the worst is shown."""
+        pressing = sorted((*(snapshot.for_host if snapshot is not None else ()), *extra),
+                          key=lambda a: a.severity, reverse=True)  # fmt: skip
         self._show(pressing[0] if pressing else None, max(0, len(pressing) - 1))
 
     def _show(self, alert: Alert | None, others: int) -> None:

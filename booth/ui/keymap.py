@@ -21,6 +21,7 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("clip", ("C",), "Save the last 30 s of the program (overlay included) as an MP4"),
     Binding("next_product", ("Tab",), "Feature the next product"),
     Binding("enter_viewers", ("V",), "Enter the viewer count (for the report's decision rate)"),
+    Binding("enter_code", ("R",), "Redeem a sticker code: type it (a USB scanner needs no key: just scan)"),
     *(Binding(f"feature_{n}", (str(n),), f"Feature product {n}") for n in range(1, 10)),
     Binding("cycle_lock", ("L",), "Sources: automatic → stay on secondary → force primary"),
     Binding("reconnect", ("F5",), "Reconnect every source that is not live now"),

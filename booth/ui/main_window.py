@@ -18,6 +18,7 @@ from typing import Protocol
 from PySide6.QtCore import QPoint, QRect, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QGridLayout,
     QHBoxLayout,
@@ -41,6 +42,7 @@ from booth.core.events import (
 )
 from booth.core.failover import Lock, Switch
 from booth.core.frames import FrameStamp, ProgramFrame
+from booth.core.health.alerts import Alert, Severity
 from booth.core.health.meter import MicStatus
 from booth.core.health.snapshot import HealthSnapshot
 from booth.core.output import Moment, OutputState, OutputStatus
@@ -50,7 +52,8 @@ from booth.drop.controller import DropController
 from booth.program_out.clips import ClipResult
 from booth.runtime.feed import Feed
 from booth.ui.bridge import DropEvents
-from booth.ui.dialogs import AdjustStockDialog, ConfirmDialog, KeyMapDialog, ViewerCountDialog
+from booth.ui.code_entry import CodeCatcher
+from booth.ui.dialogs import AdjustStockDialog, CodeDialog, ConfirmDialog, KeyMapDialog, ViewerCountDialog
 from booth.ui.elided import ElidedLabel
 from booth.ui.health_panel import HealthPanel, HostAlertLine
 from booth.ui.key_button import KeyButton
@@ -58,6 +61,7 @@ from booth.ui.keymap import BINDINGS
 from booth.ui.mic_meter import MicMeter
 from booth.ui.output_panel import OutputPanel
 from booth.ui.program_view import ProgramView
+from booth.ui.shop_panel import ShopPanel, ShopView, shop_look
 from booth.ui.show_strip import ShowStrip
 from booth.ui.source_panel import LockBar, SourceDetails, SourceStrip
 from booth.ui.state_pills import Pill, offer_look, output_look, recording_look
@@ -89,6 +93,7 @@ _LEVEL_COLOURS = {
     StockLevel.CRITICAL: PALETTE.red,
     StockLevel.SOLD_OUT: PALETTE.red,
 }
+_SYNC_SEVERITY = {"critical": Severity.CRITICAL, "warn": Severity.WARN, "info": Severity.INFO}
 _STATE_COLOURS = {
     SourceState.LIVE: PALETTE.green,
     SourceState.STARTING: PALETTE.muted,
@@ -140,6 +145,7 @@ class MainWindow(QMainWindow):
         settings: QSettings | None = None,
         viewer_time: Callable[[], str] | None = None,
         show_strip: ShowStrip | None = None,
+        shop: ShopView | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle(title)
@@ -154,6 +160,7 @@ class MainWindow(QMainWindow):
         self._mic = mic
         self._settings = settings
         self._viewer_time = viewer_time  # viewers' delay and "on screen vs true" (booth.core.honest_scarcity)
+        self._shop = shop
         self._viewers = 0
         self._dialog: QDialog | None = None
         self._quit_confirmed = False
@@ -172,6 +179,9 @@ class MainWindow(QMainWindow):
         self.tech.add_tab(self.output_panel, "Output")
         self.tech.add_tab(self.source_details, "Sources")
         self.tech.add_tab(self.message_log, "Messages")
+        self.shop_panel = ShopPanel() if shop is not None else None
+        if self.shop_panel is not None:  # [shop]: every product against the shop, the poll's budget
+            self.tech.add_tab(self.shop_panel, "Shop")
         if connect is not None:  # phones, buttons and OBS: booth.ui.connect_panel
             self.tech.add_tab(connect, "Connect")
         self.tech.add_shortcut("H", self.toggle_health)
@@ -187,6 +197,7 @@ class MainWindow(QMainWindow):
         self.offer_pill = Pill()
         self.output_pill = Pill()
         self.rec_pill = Pill()
+        self.shop_pill = Pill()  # [shop]: the age of the last sync, stall sales waiting, the worst sync alert
         self.mic_meter = MicMeter()
         self.alert_line = HostAlertLine()
         self.message = ElidedLabel()
@@ -206,6 +217,8 @@ class MainWindow(QMainWindow):
         self.adjust_button.setToolTip("Set the featured product's stock (A)")
         self.clip_button = KeyButton("CLIP", "clip", self.clip)
         self.clip_button.setToolTip("Save the last seconds of the program as an MP4 (C)")
+        self.code_button = KeyButton("CODE", "enter_code", self.enter_code)
+        self.code_button.setToolTip("Type a sticker code (R); a USB scanner needs no button: just scan")
         self.health_button = KeyButton("TECH LEAD", "toggle_health", self.toggle_health)
         self.health_button.setToolTip("Rig health, output, sources and every message, in a window of their own (H)")
         self.keys_button = KeyButton("KEYS", "show_keys", self.show_keys)
@@ -221,6 +234,10 @@ class MainWindow(QMainWindow):
         pills.addWidget(self.output_pill, 1, 0)
         pills.addWidget(self.rec_pill, 1, 1)
         pills.addWidget(self.mic_meter, 2, 0, 1, 2)
+        if shop is not None:
+            pills.addWidget(self.shop_pill, 3, 0, 1, 2)
+        else:
+            self.shop_pill.hide()
         pills.setColumnStretch(0, 3)
         pills.setColumnStretch(1, 2)
         side.addLayout(pills)
@@ -246,7 +263,12 @@ class MainWindow(QMainWindow):
         side.addLayout(timer_row, 1)
         edit_row = QHBoxLayout()
         edit_row.setSpacing(4)
-        for button in (self.undo_button, self.adjust_button, self.clip_button):
+        edit_buttons = [self.undo_button, self.adjust_button, self.clip_button]
+        if shop is not None:
+            edit_buttons.append(self.code_button)
+        else:
+            self.code_button.hide()
+        for button in edit_buttons:
             button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
             edit_row.addWidget(button, 1)
         side.addLayout(edit_row, 1)
@@ -258,7 +280,7 @@ class MainWindow(QMainWindow):
         help_row.addWidget(self.keys_button, 2)
         side.addLayout(help_row)
         for button in (self.timer_button, self.extend_button, self.undo_button, self.adjust_button,
-                       self.clip_button, *self.lock_bar.buttons.values()):
+                       self.clip_button, self.code_button, *self.lock_bar.buttons.values()):
             # On a tall screen the buttons grow into bigger targets, up to a point; the rest stays below.
             button.setSizePolicy(button.sizePolicy().horizontalPolicy(), QSizePolicy.Policy.Preferred)
             button.setMaximumHeight(68)
@@ -309,6 +331,15 @@ class MainWindow(QMainWindow):
         self.drop_events.program_switched.connect(self._on_drop_events_program_switched)
         self.drop_events.warned.connect(lambda text: self.show_message(text, "warn"))
         self.drop_events.clip_saved.connect(self._on_drop_events_clip_saved)
+        self.drop_events.code_redeemed.connect(self._on_drop_events_code_redeemed)
+        self.code_catcher: CodeCatcher | None = None
+        if shop is not None:  # a USB scanner types the code in a burst: it must not reach the shortcuts
+            shop.on_redeemed(self.drop_events.redeemed)
+            self.code_catcher = CodeCatcher(self, self.redeem_code, self._replay_key, self.sell,
+                                            self._on_code_catcher_dropped)  # fmt: skip
+            app = QApplication.instance()
+            if app is not None:
+                app.installEventFilter(self.code_catcher)
         self._display_timer = QTimer(self)
         self._display_timer.setInterval(DISPLAY_MS)
         self._display_timer.timeout.connect(self._show_newest_frame)
@@ -347,6 +378,13 @@ class MainWindow(QMainWindow):
     # -- host actions (each bound to a key and/or a button) -----------------------------------
 
     def sell(self) -> None:
+        sku = self._controller.featured_sku
+        if self._shop is not None and self._shop.confirms_first(sku):  # a shared pool: the shop takes it first
+            if self._shop.sell_later(sku):
+                self.show_message(f"Selling 1 × {self._controller.spec.sku(sku).name}: the shared pool first…", "info")
+            else:
+                self.show_message("Too many sales waiting for the shop: press again in a moment.", "warn")
+            return
         self._controller.sell()
 
     def undo(self) -> None:
@@ -420,6 +458,40 @@ class MainWindow(QMainWindow):
             self.show_message(f"Viewer count not recorded (cancelled; {dialog.value} was typed).", "warn")
 
         self._ask(ViewerCountDialog(self._viewers, self), record, cancelled)
+
+    def enter_code(self) -> None:
+        """R: type a sticker code (a scanner's burst needs no key: `CodeCatcher`)."""
+        if self._shop is None:
+            self.show_message("Sticker codes need a shop: this drop file has no [shop] section.", "warn")
+            return
+        self._ask(CodeDialog(self), lambda dialog: self.redeem_code(dialog.value))
+
+    def redeem_code(self, text: str) -> None:
+        """A scanned or typed code: the codes worker checks it with the shop; the answer comes back here."""
+        if self._shop is None or not text.strip():
+            return
+        if self._shop.redeem_later(text):
+            self.show_message(f"Checking code {text.strip()[:24]}…", "info")
+        else:
+            self.show_message("Too many codes waiting: scan it again in a moment.", "warn")
+
+    def _on_drop_events_code_redeemed(self, outcome: object) -> None:
+        refusal = getattr(outcome, "refusal", None)
+        if refusal is not None:
+            self.show_message(refusal.message, "error")
+        elif getattr(outcome, "offline", False):
+            self.show_message("Code accepted while the shop is unreachable: it is recorded there when it is back.",
+                              "warn")  # fmt: skip
+
+    def _replay_key(self, char: str) -> None:
+        """A lone letter or digit the code catcher held back: its shortcut, now."""
+        for binding in BINDINGS:
+            if char.upper() in binding.keys:
+                self._handler(binding.action)()
+                return
+
+    def _on_code_catcher_dropped(self, text: str) -> None:
+        self.show_message(f"Ignored {text[:24]!r}: typed like a scanner, but no Enter ended it.", "warn")
 
     def next_product(self) -> None:
         self._controller.feature_next()
@@ -569,7 +641,8 @@ class MainWindow(QMainWindow):
         match event:
             case SaleRecorded(sku_id=sku_id, qty=qty, origin=origin):
                 sku = view.sku(sku_id)
-                via = "" if origin == "host" else " (remote)"  # the control API: a shop, a button, the phone
+                # the control API (a button, the phone) is "remote"; a scanned or typed sticker code says so
+                via = {"host": "", "code": " (sticker code)"}.get(origin, " (remote)")
                 left = "SOLD OUT" if sku.left == 0 else f"{sku.left} left"
                 self.show_message(f"Sold {qty} × {sku.name}{via}: {left}.", "info")
             case SaleUndone(sku_id=sku_id, qty=qty):
@@ -637,15 +710,25 @@ class MainWindow(QMainWindow):
         if self._output is not None and output_status is not None and tech_open:
             self.output_panel.set_status(output_status)
             self.output_panel.set_moments(self._output.moments())
+        shop_status = self._shop.status() if self._shop is not None else None
+        shop_alerts = tuple(Alert(f"shop.{a.what}", _SYNC_SEVERITY.get(a.severity, Severity.WARN), a.message, 0.0)
+                            for a in (shop_status.alerts if shop_status is not None else ()))  # fmt: skip
+        if self._shop is not None:
+            self.shop_pill.show_look(shop_look(shop_status, self._shop.problem))
+            self.shop_pill.setToolTip(shop_status.line if shop_status is not None else self._shop.problem)
+            if tech_open and self.shop_panel is not None:
+                self.shop_panel.set_status(shop_status, self._shop.problem)
         if self._health is not None:
             snapshot = self._health()
-            self.alert_line.set_snapshot(snapshot)
+            self.alert_line.set_snapshot(snapshot, shop_alerts)
             if tech_open:
                 self.health_panel.set_snapshot(snapshot)
             else:
                 self.health_panel.record(snapshot)  # the history runs from start-up, open or not
             if self._mic is None:
                 self.mic_meter.set_status(snapshot.mic)
+        elif shop_alerts:
+            self.alert_line.set_snapshot(None, shop_alerts)
         if not self._message_timer.isActive():
             self._show_standing(statuses)
 
@@ -654,8 +737,9 @@ class MainWindow(QMainWindow):
         for sku in view.skus:
             button = self.sku_buttons[sku.id]
             left = "SOLD OUT" if sku.left == 0 else f"{sku.left} left"
-            button.setText(f"{sku.name} · {left}")
-            button.setToolTip(f"{sku.name}: {left} (key {button.key})")
+            of_shop = f" of the shop's {sku.shop_available}" if sku.shop_available is not None else ""
+            button.setText(f"{sku.name} · {left}" + (f" · shop {sku.shop_available}" if of_shop else ""))
+            button.setToolTip(f"{sku.name}: {left}{of_shop} (key {button.key})")
             colour = _LEVEL_COLOURS[sku.level]
             if button.property("colour") != colour:
                 button.setProperty("colour", colour)
@@ -723,6 +807,11 @@ class MainWindow(QMainWindow):
         self._status_timer.stop()
         self._meter_timer.stop()
         self._message_timer.stop()
+        if self.code_catcher is not None:
+            self.code_catcher.stop()
+            app = QApplication.instance()
+            if app is not None:
+                app.removeEventFilter(self.code_catcher)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         # The window's close button (or the desktop's) asks like Ctrl+Q; a close from code does not.

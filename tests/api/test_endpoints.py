@@ -83,9 +83,16 @@ def test_picture_calls_without_a_picture_are_503_with_a_reason(api: Client, path
     assert answer.status == 503 and answer.error
 
 
+def test_without_a_shop_codes_are_503_and_the_webhook_route_is_404(api: Client) -> None:
+    answer = api.post("/code", {"code": "K7QM-2XD9-P4TR-HB6C"})
+    assert answer.status == 503 and answer.error == "Sticker codes need a shop: this drop has no [shop] section."
+    hook = api.request("POST", "/webhooks/shopify", b"{}", token=False, headers={"Content-Type": "application/json"})
+    assert hook.status == 404 and "no [shop] section" in hook.error
+
+
 def test_the_schema_lists_every_endpoint(api: Client) -> None:
     paths = api.get("/openapi.json").body["paths"]
     assert set(paths) == {"/state", "/events", "/sale", "/undo", "/timer/start", "/timer/end", "/timer/extend",
                           "/stock", "/feature", "/sources/lock", "/sources/reconnect", "/clip", "/moments",
-                          "/viewers"}  # fmt: skip
+                          "/viewers", "/code"}  # fmt: skip
     assert "Idempotency-Key" in str(paths["/sale"]["post"]["parameters"])

@@ -53,7 +53,7 @@ def test_no_request_makes_a_server_error(served) -> None:
         assert response.headers["content-type"][0].startswith("application/json")
         assert client.get("/state").status == 200
 
-    assert fuzz_each_operation(served, check) == 13
+    assert fuzz_each_operation(served, check) == 14
 
 
 def fingerprint(served) -> tuple:

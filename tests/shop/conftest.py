@@ -49,3 +49,54 @@ def client(standin: StandinProcess, credentials: ShopCredentials) -> Iterator[Sh
 @pytest.fixture
 def data_path(tmp_path: Path) -> Path:
     return tmp_path
+
+
+CODES_SECRET_TEXT = "c" * 64  # the credentials file's codes_secret (tests make codes with it)
+
+
+def write_drop(folder: Path, standin: StandinProcess, *, quota_tee: int = 50, quota_cap: int = 5,
+               variant_tee: str = TEE_VARIANT, pool: str = "", extra_shop: str = "", drop: str = "",
+               secret: str | None = None) -> Path:  # fmt: skip
+    """A drop file with [shop] on the stand-in and a user-only credentials file beside it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    creds = folder / "shop.toml"
+    creds.write_text(f'client_id = "{standin.client_id}"\nclient_secret = "{secret or standin.client_secret}"\n'
+                     f'codes_secret = "{CODES_SECRET_TEXT}"\n')  # fmt: skip
+    creds.chmod(0o600)
+    path = folder / "drop.toml"
+    path.write_text(f"""
+[drop]
+title = "Shop drop"
+timer_seconds = 600
+pre_sale = true
+{drop}
+
+[[sku]]
+id = "tee"
+name = "TEE / BLACK"
+stock = 50
+
+[[sku]]
+id = "cap"
+name = "CAP / RED"
+stock = 5
+
+[shop]
+domain = "{standin.domain}"
+location = "{standin.location_id}"
+api_base = "{standin.url}"
+credentials = "shop.toml"
+poll_seconds = 1
+stale_alarm_seconds = 4
+{f'pool = "{pool}"' if pool else ""}
+{extra_shop}
+
+[shop.sku.tee]
+variant = "{variant_tee}"
+quota = {quota_tee}
+
+[shop.sku.cap]
+sku = "CAP-RED"
+quota = {quota_cap}
+""", encoding="utf-8")
+    return path

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from booth.core.config import ConfigError
-from booth.core.drop import Refusal
-from booth.core.events import DropEvent
+from booth.core.clock import ManualClock
+from booth.core.config import ConfigError, parse_config
+from booth.core.drop import Drop, DropSpec, Refusal, Sku
+from booth.core.events import DropEvent, SaleRecorded, SaleUndone, StockAdjusted, TimerStarted, event_from_dict
 from booth.core.shop.events import ShopBaseline, ShopReturned, ShopSold, StallSaleConfirmed, SyncIncident
 from booth.core.shop.health import SyncHealth
 from booth.core.shop.ledger import ShopLedger
-from booth.core.shop.settings import (
-    CredentialsError,
-    parse_credentials,
-    parse_drop_with_shop,
-    permission_problem,
-)
+from booth.core.shop.settings import CredentialsError, parse_credentials, permission_problem
 
 DROP = {
     "drop": {"title": "Tee drop"},
@@ -26,7 +22,12 @@ SHOP = {"domain": "night-market.myshopify.com", "location": 77,
 
 
 def parse(shop: dict) -> object:
-    return parse_drop_with_shop({**DROP, "shop": shop}, "drop.toml", None)[1]
+    return parse_config({**DROP, "shop": shop}, "drop.toml", None).shop
+
+
+def stall(at: float, sale_id: str, qty: int = 1) -> SaleRecorded:
+    """A stall sale as the drop controller records it for a shop product."""
+    return SaleRecorded(at, "tee", qty, ref=sale_id)
 
 
 def test_the_shop_section_parses_into_settings() -> None:
@@ -38,7 +39,22 @@ def test_the_shop_section_parses_into_settings() -> None:
 
 
 def test_no_shop_section_means_no_shop() -> None:
-    assert parse_drop_with_shop(DROP, "drop.toml", None)[1] is None
+    config = parse_config(DROP, "drop.toml", None)
+    assert config.shop is None and config.drop.shop_skus == ()
+
+
+def test_a_shop_products_stock_is_its_quota_of_the_shop() -> None:
+    config = parse_config({**DROP, "shop": {**SHOP, "sku": {"tee": {"sku": "TEE", "quota": 30}}}}, "drop.toml", None)
+    assert config.drop.shop_skus == ("tee",)
+    assert [(s.id, s.stock) for s in config.drop.skus] == [("tee", 30), ("cap", 4)]  # cap: not sold by the shop
+
+
+def test_problems_in_the_drop_and_in_the_shop_are_listed_together() -> None:
+    bad = {**DROP, "drop": {"title": "Tee drop", "timer_seconds": -5}, "shop": {**SHOP, "domain": "x.example.com"}}
+    with pytest.raises(ConfigError) as err:
+        parse_config(bad, "drop.toml", None)
+    text = str(err.value)
+    assert "drop.timer_seconds" in text and "shop.domain" in text
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -83,9 +99,7 @@ def test_the_counter_is_the_quota_drawn_down_by_every_channel() -> None:
     assert fold(book, book.observe_reading(1.0, "tee", 400, book.epochs()["tee"])) == [
         ShopBaseline(1.0, "tee", 400, 50)]
     assert book.left("tee") == 50  # 50 of the shop's 400
-    sale = book.decide_stall_sale(2.0, "s1", "tee", 2)
-    assert not isinstance(sale, Refusal)
-    fold(book, [sale])
+    fold(book, [stall(2.0, "s1", 2)])
     assert book.left("tee") == 48  # a stall sale counts at once, before the shop confirms it
     events = fold(book, book.observe_reading(3.0, "tee", 397, book.epochs()["tee"]))  # 3 sold online meanwhile
     assert events == [ShopSold(3.0, "tee", 3, 397)] and book.left("tee") == 45
@@ -98,7 +112,7 @@ def test_the_counter_is_the_quota_drawn_down_by_every_channel() -> None:
 def test_a_poll_that_crossed_our_write_is_not_trusted() -> None:
     book = ledger()
     fold(book, book.observe_reading(1.0, "tee", 400, book.epochs()["tee"]))
-    fold(book, [book.decide_stall_sale(2.0, "s1", "tee", 1)])  # type: ignore[list-item]
+    fold(book, [stall(2.0, "s1")])
     epoch = book.epochs()["tee"]  # a poll leaves…
     book.write_started("tee")
     fold(book, book.observe_confirmed(2.5, "s1", "tee", 1, 400, 399))
@@ -124,7 +138,7 @@ def test_a_webhook_can_only_move_the_counter_down() -> None:
     fold(book, book.observe_reading(1.0, "tee", 400))
     assert book.observe_reading(2.0, "tee", 401, source="webhook") == []  # a rise waits for the poll
     assert fold(book, book.observe_reading(2.0, "tee", 399, source="webhook")) == [ShopSold(2.0, "tee", 1, 399)]
-    fold(book, [book.decide_stall_sale(3.0, "s1", "tee", 1)])  # type: ignore[list-item]
+    fold(book, [stall(3.0, "s1")])
     assert book.observe_reading(3.5, "tee", 398, source="webhook") == []  # ours may be pending: poll instead
 
 
@@ -141,13 +155,12 @@ def test_the_counter_never_promises_more_than_the_shop_has() -> None:
     book = ledger()
     fold(book, book.observe_reading(1.0, "tee", 3))  # the shop only has 3 of the 50
     assert book.left("tee") == 3
-    assert book.decide_stall_sale(2.0, "s1", "tee", 4) == Refusal("Only 3 of TEE / BLACK left, cannot sell 4.")
 
 
 def test_an_oversell_raises_one_critical_sentence() -> None:
     book = ledger()
     fold(book, book.observe_reading(1.0, "tee", 1))
-    fold(book, [book.decide_stall_sale(2.0, "s1", "tee", 1)])  # type: ignore[list-item]
+    fold(book, [stall(2.0, "s1")])
     events = fold(book, book.observe_refused(3.0, "s1", "tee", 1, 0, "The shop has 0 left"))
     incidents = [e for e in events if isinstance(e, SyncIncident)]
     assert [(i.severity, i.what) for i in incidents] == [("critical", "oversold")]
@@ -165,7 +178,7 @@ def test_replaying_the_logged_events_rebuilds_the_counter() -> None:
     book = ledger()
     log: list[DropEvent] = []
     log += fold(book, book.observe_reading(1.0, "tee", 400))
-    log += fold(book, [book.decide_stall_sale(2.0, "s1", "tee", 1)])  # type: ignore[list-item]
+    log += fold(book, [stall(2.0, "s1")])
     log += fold(book, book.observe_confirmed(3.0, "s1", "tee", 1, 398, 397))
     replayed = ledger()
     fold(replayed, log)
@@ -196,3 +209,57 @@ def test_sync_health_reports_failures_queued_sales_and_discrepancies() -> None:
     assert health.status_line(5.0) == "shop synced 4 s ago, 2 stall sale(s) waiting to reach it"
     health.synced(6.0)
     assert health.failing_since is None
+
+
+# -- the drop folds the shop ledger: one counter for the overlay, the report and recovery -----------------
+
+def shop_drop() -> Drop:
+    spec = DropSpec("Tee drop", (Sku("tee", "TEE / BLACK", 50), Sku("cap", "CAP / RED", 4)), pre_sale=True,
+                    shop_skus=("tee",))  # fmt: skip
+    return Drop(spec, ManualClock())
+
+
+def test_the_drops_counter_is_the_shop_ledgers_for_every_channel() -> None:
+    drop = shop_drop()
+    drop.apply(ShopBaseline(1.0, "tee", 400, 50))
+    assert drop.view().sku("tee").left == 50 and drop.view().sku("tee").shop_available == 400
+    drop.apply(stall(2.0, "s1", 2))
+    drop.apply(ShopSold(3.0, "tee", 3, 397))  # online orders
+    assert drop.view().sku("tee").left == 45 and drop.units_sold() == 2
+    drop.apply(StallSaleConfirmed(4.0, "s1", "tee", 2, 397, 395))
+    assert drop.view().sku("tee").left == 45 and drop.view().sku("tee").shop_available == 395
+    drop.apply(SaleRecorded(5.0, "cap", 1))  # not a shop product: plain stock as before
+    assert drop.view().sku("cap").left == 3 and drop.view().sku("cap").shop_available is None
+
+
+def test_the_drop_refuses_what_the_shop_cannot_sell_and_a_code_twice() -> None:
+    drop = shop_drop()
+    drop.apply(ShopBaseline(1.0, "tee", 3, 50))  # the shop has only 3 of the quota's 50
+    assert drop.view().sku("tee").left == 3
+    assert drop.decide_sale("tee", 4) == Refusal("Only 3 of TEE / BLACK left, cannot sell 4.")
+    sale = drop.decide_sale("tee", 1, "code", code="K7QM2XD9P4TRHB6C")
+    assert isinstance(sale, SaleRecorded) and sale.code == "K7QM2XD9P4TRHB6C"
+    drop.apply(sale)
+    assert drop.decide_sale("tee", 1, "code", code="K7QM2XD9P4TRHB6C") == Refusal(
+        "This sticker code was already used in this drop.")
+    refused = drop.decide_adjust("tee", 10)  # the host cannot promise more than the shop has
+    assert refused == Refusal("The shop can sell only 2 more TEE / BLACK: the counter cannot show 10.")
+    assert isinstance(drop.decide_adjust("tee", 1), StockAdjusted)  # holding units back is fine
+
+
+def test_an_undo_gives_the_units_back_and_a_pool_floor_caps_the_counter() -> None:
+    drop = shop_drop()
+    drop.apply(ShopBaseline(1.0, "tee", 400, 50, floor=380, pool="market"))  # the pool has 20 left for the booths
+    assert drop.view().sku("tee").left == 20
+    drop.apply(stall(2.0, "s1"))
+    drop.apply(SaleUndone(3.0, "tee", 1, ref="u1"))
+    assert drop.view().sku("tee").left == 20 and drop.units_sold() == 0
+    assert drop.shop is not None and drop.shop.view("tee").pending == 0  # sold and given back: nothing owed
+
+
+def test_shop_events_round_trip_through_the_journal_payload() -> None:
+    events: list[DropEvent] = [TimerStarted(1.0, 91.0), ShopBaseline(1.0, "tee", 400, 50), stall(2.0, "s1"),
+                               StallSaleConfirmed(3.0, "s1", "tee", 1, 400, 399),
+                               SyncIncident(4.0, "warn", "unreachable", "Cannot reach the shop.")]  # fmt: skip
+    assert [event_from_dict(e.to_dict()) for e in events] == events
+    assert "ref" not in SaleRecorded(1.0, "cap").to_dict()  # a drop without a shop writes what it always wrote

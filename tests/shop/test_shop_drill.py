@@ -8,10 +8,12 @@ import time
 from booth.app.drills import DrillRunner
 from booth.app.root import build_booth
 from booth.bench.shop_standin import StandinProcess
+from booth.core.clock import SystemClock
 from booth.core.config import BoothConfig, ProgramConfig
 from booth.core.drop import DropSpec, Sku
 from booth.core.shop.settings import ShopCredentials, ShopSettings, ShopSku
 from booth.devices.shopify import ShopifyClient
+from booth.drop.controller import DropController
 from booth.shop.sync import ShopSync
 from tests.conftest import SolidSource
 from tests.shop.conftest import TEE_VARIANT
@@ -39,8 +41,10 @@ def test_the_shop_unreachable_drill_measures_the_alert_at_the_transport(qapp, st
     shop = ShopSettings(standin.domain, standin.location_id, (ShopSku("tee", TEE_VARIANT, None, 50),),
                         poll_seconds=1.0, stale_alarm_seconds=5.0)  # fmt: skip
     items = client.resolve(shop.skus, shop.location_id, NAMES)
-    sync = ShopSync(shop, client, items, ListJournal(), NAMES, webhook_secret=standin.client_secret,
-                    poll_timeout_s=1.0).start()  # fmt: skip
+    counter = DropController(DropSpec("Shop drill", (Sku("tee", "TEE / BLACK", 50),), rehearsal=True,
+                                      shop_skus=("tee",)), SystemClock(), ListJournal())  # fmt: skip
+    sync = ShopSync(shop, client, counter, NAMES, webhook_secret=standin.client_secret, rehearsal=True,
+                    items=items, poll_timeout_s=1.0).start()  # fmt: skip
     try:
         wait_until(lambda: sync.health.last_news_at is not None, 5, "the first poll")
         result = DrillRunner(booth, shop=SyncOnHostLine(sync)).run_one("shop-unreachable")

@@ -1,22 +1,28 @@
-"""What the shop sync puts in the session log. Each is a DropEvent (kind + wall time), so the journal
-stores it like any sale and a replay after a crash rebuilds the same quota."""
+"""What the shop sync puts in the session log. Each is a DropEvent (kind + wall time): the drop controller
+journals it like any sale, the drop's fold applies it (`booth.core.drop.Drop` folds a `ShopLedger` for the
+products the shop sells), and a replay after a crash rebuilds the same counter.
+
+Stall sales themselves are the drop's own `SaleRecorded` (with a `ref`): the committed sale *is* the
+outbox entry the shop sync sends; `SaleUndone` (with a `ref`) sends the units back."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
-from booth.core.events import DropEvent
+from booth.core.events import DropEvent, optional
 
 
 @dataclass(frozen=True)
 class ShopBaseline(DropEvent):
-    """The first trusted reading of an item: the counter starts from min(quota, shop available)."""
+    """The first trusted reading of an item: the counter starts from min(quota, shop available − floor)."""
 
     kind: ClassVar[str] = "shop_baseline"
     sku_id: str
     available: int
     quota: int
+    floor: int = 0  # booths never take the shop below this (a shared pool's floor; 0 without a pool)
+    pool: str = optional()  # the pool shared with other booths, if any
 
 
 @dataclass(frozen=True)
@@ -41,29 +47,18 @@ class ShopReturned(DropEvent):
 
 
 @dataclass(frozen=True)
-class StallSaleQueued(DropEvent):
-    """A stall sale (key, phone, sticker code) the shop must hear about: the outbox entry.
-
-    `sale_id` names the sale for good: the idempotency keys of its attempts derive from it, and the
-    shop's history shows it as referenceDocumentUri gid://booth/StallSale/<sale_id>.
-    """
-
-    kind: ClassVar[str] = "stall_queued"
-    sale_id: str
-    sku_id: str
-    qty: int
-    origin: str = "host"  # host, remote, code
-    code: str = ""  # the sticker code, when redeemed by one
-
-
-@dataclass(frozen=True)
 class StallAttempt(DropEvent):
-    """Written *before* an attempt is sent: after a crash the same key and expected level are resent."""
+    """Written *before* an attempt is sent: after a crash the same key and expected level are resent.
+    `sale_id` is the stall sale's (or undo's) `ref`. A shared pool's sale is sent before it is counted
+    (confirm-first): its attempt names the product and units, so a crash between the shop taking them
+    and the sale being counted can be found and the units given back."""
 
     kind: ClassVar[str] = "stall_attempt"
     sale_id: str
     key: str
     change_from: int
+    sku_id: str = optional()  # confirm-first attempts only
+    qty: int = field(default=0, metadata={"omit_empty": True})
 
 
 @dataclass(frozen=True)
@@ -71,7 +66,7 @@ class StallSaleConfirmed(DropEvent):
     kind: ClassVar[str] = "stall_confirmed"
     sale_id: str
     sku_id: str
-    qty: int
+    qty: int  # negative: units an undo gave back to the shop
     before: int  # the level our compare-and-set matched
     available: int  # the level our write left
 
@@ -100,6 +95,6 @@ class SyncIncident(DropEvent):
 
 SHOP_EVENT_TYPES: dict[str, type[DropEvent]] = {
     cls.kind: cls
-    for cls in (ShopBaseline, ShopSold, ShopReturned, StallSaleQueued, StallAttempt, StallSaleConfirmed,
-                StallSaleRefused, SyncIncident)
+    for cls in (ShopBaseline, ShopSold, ShopReturned, StallAttempt, StallSaleConfirmed, StallSaleRefused,
+                SyncIncident)
 }

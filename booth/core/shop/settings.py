@@ -8,6 +8,9 @@ api_version = "2026-04"                  # 2026-04 or newer: idempotency keys an
 poll_seconds = 1                         # read `available` this often (≥ 1 s)
 stale_alarm_seconds = 10                 # live and no inventory news for this long = alarm
 credentials = "~/.config/booth/shop.toml"  # optional: where the client id/secret live (never in this file)
+pool = "night-market-dec"                # optional: booths with the same pool share each product's quota
+bursts = ["friday"]                      # optional: sticker codes made for these bursts (`booth codes --burst`)
+# api_base = "http://127.0.0.1:8123"     # a Shopify stand-in on this machine (tests, rehearsing without a store)
 
 [shop.sku.tee-black]                     # one per drop [[sku]] id that the shop sells
 variant = "gid://shopify/ProductVariant/4455"   # or: sku = "TEE-BLK-M" (the SKU string in Shopify)
@@ -26,18 +29,19 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from booth.core.redact import mask
 
 if TYPE_CHECKING:
-    from booth.core.config import BoothConfig
     from booth.core.config_table import Table
 
 MIN_API_VERSION = "2026-04"  # @idempotent and changeFromQuantity are mandatory from here on
 DEFAULT_API_VERSION = "2026-04"
 _DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
 _VERSION = re.compile(r"^\d{4}-(01|04|07|10)$")
+_POOL = re.compile(r"^[a-z0-9][a-z0-9-]{0,29}$")
+_LOCAL_BASE = re.compile(r"^http://(127\.\d+\.\d+\.\d+|localhost)(:\d+)?/?$")
 _SECRET_KEYS = {"client_secret", "secret", "token", "access_token", "password", "api_key", "client_id"}
 CREDENTIALS_HELP = (
     "credentials never go in the drop file: put client_id and client_secret in a file only you can read "
@@ -85,6 +89,9 @@ class ShopSettings:
     poll_seconds: float = 1.0
     stale_alarm_seconds: float = 10.0
     credentials_path: Path | None = None  # None: the default file in the user config folder
+    pool: str = ""  # booths naming the same pool share each product's quota (its floor is kept on the shop)
+    api_base: str | None = None  # a stand-in on this machine instead of https://<domain>
+    bursts: tuple[str, ...] = ()  # sticker codes made with `booth codes --burst NAME` for these bursts redeem too
 
     def sku(self, sku_id: str) -> ShopSku:
         for sku in self.skus:
@@ -151,11 +158,24 @@ def parse_shop(t: Table, stock: Mapping[str, int], base_dir: Path | None) -> Sho
         cred_path = Path(cred_text).expanduser()
         if not cred_path.is_absolute() and base_dir is not None:
             cred_path = base_dir / cred_path
+    pool = t.string("pool", "").strip().lower()
+    if pool and not _POOL.match(pool):
+        t.problem("pool", f"must be 1–30 lower-case letters, digits or '-', like 'night-market-dec', got {pool!r}")
+    api_base = t.string("api_base", "").strip() or None
+    if api_base is not None and not _LOCAL_BASE.match(api_base):
+        t.problem("api_base", "is only for a Shopify stand-in on this machine, like 'http://127.0.0.1:8123' "
+                              f"(a real store is reached at https://<domain>), got {api_base!r}")  # fmt: skip
+    bursts_raw = t.get("bursts", [])
+    bursts: tuple[str, ...] = ()
+    if not isinstance(bursts_raw, list) or not all(isinstance(b, str) and b.strip() for b in bursts_raw):
+        t.problem("bursts", f"must be a list of burst names like [\"friday\"], got {bursts_raw!r}")
+    else:
+        bursts = tuple(b.strip() for b in bursts_raw)
     skus = _parse_skus(t.table("sku"), stock)
     t.finish()
     if len(t.problems.items) > before:
         return None
-    return ShopSettings(domain, location, skus, version, poll, stale, cred_path)
+    return ShopSettings(domain, location, skus, version, poll, stale, cred_path, pool, api_base, bursts)
 
 
 def _parse_skus(t: Table, stock: Mapping[str, int]) -> tuple[ShopSku, ...]:
@@ -186,41 +206,6 @@ def _parse_skus(t: Table, stock: Mapping[str, int]) -> tuple[ShopSku, ...]:
             continue
         skus.append(ShopSku(sku_id, variant, shop_sku.strip() if isinstance(shop_sku, str) else None, quota))
     return tuple(skus)
-
-
-def parse_drop_with_shop(raw: dict[str, Any], where: str, path: Path | None) -> tuple[BoothConfig, ShopSettings | None]:
-    """The whole drop file: the drop config plus `[shop]`, every problem of both at once.
-
-    Transitional, until `config.parse_config` reads `[shop]` itself with `parse_shop`.
-    """
-    from booth.core.config import parse_config
-    from booth.core.config_table import ConfigError, Problems, Table
-
-    rest = {k: v for k, v in raw.items() if k != "shop"}
-    drop_problems: list[str] = []
-    config = None
-    try:
-        config = parse_config(rest, where, path)
-        stock = {s.id: s.stock for s in config.drop.skus}
-    except ConfigError as exc:
-        drop_problems = list(exc.problems)
-        stock = _stock_from_raw(raw.get("sku"))
-    problems = Problems(where)
-    shop = parse_shop(Table(raw.get("shop", {}), problems, "shop"), stock, path.parent if path else None)
-    if drop_problems or problems.items:
-        raise ConfigError([*drop_problems, *problems.items])
-    assert config is not None
-    return config, shop
-
-
-def _stock_from_raw(raw: Any) -> dict[str, int]:
-    """Best effort, to check [shop] against a drop whose [[sku]] tables have problems of their own."""
-    stock: dict[str, int] = {}
-    for item in raw if isinstance(raw, list) else []:
-        if isinstance(item, dict) and isinstance(item.get("id"), str):
-            value = item.get("stock")
-            stock[item["id"]] = value if isinstance(value, int) and not isinstance(value, bool) else 0
-    return stock
 
 
 def parse_credentials(text: str, where: str) -> ShopCredentials:

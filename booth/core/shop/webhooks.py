@@ -49,6 +49,7 @@ class Verdict(StrEnum):
     STALE = "stale"  # older than what we already know: 200
     ECHO = "echo"  # our own write coming back: 200
     IGNORED = "ignored"  # a topic or item this drop does not sell: 200
+    NOT_READY = "not ready"  # Booth has not reached the shop yet (items unresolved): 503, Shopify retries
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ class Decision:
 
     @property
     def http_status(self) -> int:
-        return {Verdict.FORGED: 401, Verdict.MALFORMED: 400}.get(self.verdict, 200)
+        return {Verdict.FORGED: 401, Verdict.MALFORMED: 400, Verdict.NOT_READY: 503}.get(self.verdict, 200)
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
