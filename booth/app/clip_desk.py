@@ -1,0 +1,31 @@
+"""What the window's clip controls do: live clips on program out, with the [clips] defaults."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from booth.core.clips_config import ClipsConfig
+from booth.program_out.export import ExportJob, ExportStatus
+from booth.program_out.live_clips import ClipOrder
+from booth.program_out.program_out import ProgramOut
+
+
+@dataclass
+class ClipDesk:
+    output: ProgramOut
+    defaults: ClipsConfig
+
+    @property
+    def has_clean(self) -> bool:
+        return self.output.live_clips.has_clean
+
+    def export(self, order: ClipOrder) -> ExportJob:
+        return self.output.export_clip(order)
+
+    def cancel(self, job_id: int) -> bool:
+        return self.output.exports.cancel(job_id)
+
+    def on_update(self, listener: Callable[[ExportStatus], None]) -> None:
+        """`listener(status)` on the booth-export worker (marshal to the GUI thread)."""
+        self.output.exports.on_update(listener)
