@@ -119,3 +119,33 @@ def test_a_clean_clip_without_the_clean_feed_fails_with_a_sentence(qapp, tmp_pat
     finally:
         output.stop()
     assert status.state is JobState.FAILED and "clean = true" in status.message and "[clips]" in status.message
+
+
+def test_the_session_log_names_both_recordings_and_every_exported_clip(qapp, tmp_path: Path) -> None:
+    from booth.app.options import Options
+    from booth.app.root import add_rig
+    from booth.app.startup import open_session
+    from booth.store import kinds
+    from booth.store.paths import db_path
+    from booth.store.reader import SessionReader
+
+    options = Options(data_dir=tmp_path)
+    config = replace(demo_config(), program=ProgramConfig(*SIZE, 30), clips=ClipsConfig(clean=True, seconds=4))
+    booth = build_booth(config, source=SolidSource(SIZE, bgr=GREY), session=open_session(options, config, False))
+    add_rig(booth, options)
+    booth.start()
+    try:
+        output = booth.output
+        assert output is not None
+        wait_until(lambda: output.replay.span_s() >= 4.5, 40, "4.5 s of program in memory")
+        status = output.export_clip(ClipOrder(seconds=4, preset="tiktok-720")).future.result(120)
+        assert status.state is JobState.DONE, status.message
+    finally:
+        booth.stop()
+    with SessionReader(db_path(tmp_path)) as reader:
+        events = reader.events(reader.session().id)
+    recordings = [e.payload for e in events if e.kind == kinds.RECORDING]
+    assert len(recordings) == 1 and set(recordings[0]) == {"program", "clean"}
+    assert Path(recordings[0]["program"]).stat().st_size > 0 and recordings[0]["clean"].endswith("-clean.ts")
+    clips = [e.payload for e in events if e.kind == kinds.CLIP]
+    assert [c["path"] for c in clips] == [str(status.path)] and clips[0]["seconds"] == 4.0
