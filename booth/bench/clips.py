@@ -55,6 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--phase-seconds", type=float, default=10.0, help="the plain-running phase (default 10)")
     parser.add_argument("--no-clean", action="store_true", help="no clean feed (exports on the program alone)")
     parser.add_argument("--alternatives", action="store_true", help="also measure the other clean-picture options")
+    parser.add_argument("--nice", type=int, default=19, help="the exports' niceness (default 19, as in Booth)")
 
 
 def _cpu_seconds(pid: int | None) -> float:
@@ -104,6 +105,7 @@ class _Rig:
         self.app = QApplication.instance() or QApplication([])
         self.size = parse_size(args.size)
         self.fps = args.fps
+        self.nice = args.nice
         config = replace(demo_config(), program=ProgramConfig(*self.size, args.fps),
                          clips=ClipsConfig(clean=not args.no_clean))  # fmt: skip
         self.booth = build_booth(config)
@@ -116,6 +118,7 @@ class _Rig:
         )  # fmt: skip
 
     def start(self) -> None:
+        self.output.exports.nice = self.nice
         self.booth.controller.start_timer()  # the countdown re-renders the overlay every second
         self.booth.start()
         self.output.start()
@@ -192,7 +195,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     preset = find_preset(args.preset)
     framing = Framing(args.framing)
     result: dict[str, Any] = {"preset": preset.key, "framing": framing.value, "size": args.size, "fps": args.fps,
-                              "cores": os.cpu_count(), "load_before": round(os.getloadavg()[0], 2)}  # fmt: skip
+                              "cores": os.cpu_count(), "nice": args.nice,
+                              "load_before": round(os.getloadavg()[0], 2)}  # fmt: skip
     rig = _Rig(args, workdir)
     try:
         rig.start()
