@@ -54,7 +54,8 @@ class Stretch:
 
 class LiveClips:
     """`program`/`clean`: the two encoded streams (the clean one is None without the clean feed);
-    `overlay_box()`: the burned-in plate's place in the program frame now (None: no overlay)."""
+    `overlay_box(start, end)`: every place the burned-in plate had in the program frame over that
+    stretch (None: no overlay) — the crop lifts and hides all of it."""
 
     def __init__(
         self,
@@ -64,7 +65,7 @@ class LiveClips:
         fps: float,
         program: Stretch,
         clean: Stretch | None,
-        overlay_box: Callable[[], Rect | None] = lambda: None,
+        overlay_box: Callable[[float, float], Rect | None] = lambda _start, _end: None,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
     ) -> None:
@@ -108,7 +109,7 @@ class LiveClips:
             source, self.folder, name, preset=order.preset,
             framing=Framing.FULL if landscape else order.framing,
             frame_size=self.frame_size, fps=self.fps,
-            overlay=None if order.clean else self._overlay_box(),
+            overlay=None if order.clean else self._overlay_box(start, end),
             focus_x=order.focus_x, caption=order.caption,
             remux=landscape and not order.caption.strip() and not order.clean,
             label=label, problem=problem,

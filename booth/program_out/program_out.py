@@ -48,6 +48,7 @@ from booth.program_out.export import ExportJob, ExportQueue
 from booth.program_out.ingests import IngestSupervisor, queue_limit
 from booth.program_out.live_clips import ClipOrder, LiveClips, Stretch
 from booth.program_out.moments import DropSource, MomentLog
+from booth.program_out.overlay_history import OverlayHistory
 from booth.program_out.recorder import Recorder
 from booth.program_out.replay import Chunk, ReplayBuffer
 from booth.runtime.feed import Feed
@@ -117,9 +118,10 @@ class ProgramOut:
                                              encoder_factory, name="clean", nice=CLEAN_NICE)  # fmt: skip
         self.exports = ExportQueue(clock=clock)
         clean = Stretch(self.clean_replay, lambda: self.clean_recorder) if self.clean_replay is not None else None
+        self.overlay_history = OverlayHistory(overlay_box, config.replay_s, clock)
         self.live_clips = LiveClips(self.exports, self.clips_folder, program.size, program.fps,
-                                    Stretch(self.replay, lambda: self.recorder), clean, overlay_box, clock,
-                                    wall)  # fmt: skip
+                                    Stretch(self.replay, lambda: self.recorder), clean, self.overlay_history.union,
+                                    clock, wall)  # fmt: skip
         self._url_error = ""
         self._switch_listeners: list[Callable[[str, str, str], None]] = []
         self._bytes: deque[tuple[float, int]] = deque()
@@ -159,6 +161,7 @@ class ProgramOut:
         if self.clean_encoder is not None:
             self.clean_encoder.start()
         self.exports.start()
+        self.overlay_history.start()
         if self.ingests is not None:
             self.ingests.start()
         self.clips.start()
@@ -170,6 +173,7 @@ class ProgramOut:
         if self.ingests is not None:
             self.ingests.stop()
         self.clips.stop()
+        self.overlay_history.stop()
         self.exports.stop()
         self.encoder.stop()
         if self.clean_encoder is not None:
