@@ -23,6 +23,9 @@ class ClipDesk:
     def export(self, order: ClipOrder) -> ExportJob:
         return self.output.export_clip(order)
 
+    def export_moment(self, index: int, order: ClipOrder) -> ExportJob:
+        return self.output.export_moment_clip(index, order)
+
     def cancel(self, job_id: int) -> bool:
         return self.output.exports.cancel(job_id)
 

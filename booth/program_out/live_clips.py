@@ -98,7 +98,8 @@ class LiveClips:
         stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(self._wall()))
         kind = "16x9" if landscape else "9x16"
         name = f"clip-{stamp}-{kind}-{what}"
-        label = order.label or f"{'16:9' if landscape else '9:16'} {what}, last {order.seconds:.0f} s"
+        shape = "16:9" if landscape else "9:16"
+        label = f"{shape} {what}, {order.label}" if order.label else f"{shape} {what}, last {order.seconds:.0f} s"
         problem = ""
         if stretch is None:
             source = ExportSource(0.0, 0.0, cut=lambda: None)
@@ -117,6 +118,12 @@ class LiveClips:
         job = self.exports.submit(request)
         log.info("clip %d queued: %s (%.1f s)", job.id, label, source.duration_s)
         return job
+
+    def refuse(self, order: ClipOrder, problem: str) -> ExportJob:
+        """A job that fails at once with `problem` (the host sees it where every export shows)."""
+        request = ExportRequest(ExportSource(0.0, 0.0, cut=lambda: None), self.folder, "clip", preset=order.preset,
+                                label=order.label or "clip", problem=problem)  # fmt: skip
+        return self.exports.submit(request)
 
     def _source(self, stretch: Stretch, start: float, end: float) -> ExportSource:
         """From memory when the buffer still reaches back to `start`, else from the recording."""

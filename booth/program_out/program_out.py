@@ -200,6 +200,14 @@ class ProgramOut:
         `exports.on_update`; the job's future resolves with the final status."""
         return self.live_clips.export(order)
 
+    def export_moment_clip(self, index: int, order: ClipOrder) -> ExportJob:
+        """`order` around marked moment `index` (two thirds before it), from memory or the recording."""
+        at = self.moments_log.at(index)
+        moments = self.moments_log.moments()
+        if at is None:
+            return self.live_clips.refuse(order, f"there is no moment {index}")
+        return self.live_clips.export(replace(order, at=at, label=order.label or moments[index].reason))
+
     @property
     def recordings(self) -> dict[str, str]:
         """The recording files of this run: program (overlay burned in) and clean, where made."""

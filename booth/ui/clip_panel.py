@@ -44,6 +44,7 @@ class ClipControl(Protocol):
     @property
     def has_clean(self) -> bool: ...
     def export(self, order: ClipOrder) -> ExportJob: ...
+    def export_moment(self, index: int, order: ClipOrder) -> ExportJob: ...
     def cancel(self, job_id: int) -> bool: ...
     def on_update(self, listener: object) -> None: ...
 
@@ -90,6 +91,7 @@ class ClipPanel(QWidget):
         self.clean.setEnabled(has_clean)
         if not has_clean:
             self.clean.setToolTip("The clean feed is off: set clean = true in [clips]")
+        self.around_moment = QCheckBox("around the selected moment (list above) instead of the last seconds")
         self.caption = QLineEdit(defaults.caption)
         self.caption.setPlaceholderText("caption / hook burned into the clip (optional)")
         self.caption.setMaxLength(200)
@@ -112,7 +114,7 @@ class ClipPanel(QWidget):
 
         # Buttons and choices never take the keyboard (as everywhere in Booth); only the two fields that
         # are typed into do, and they live in the tech lead's window, away from the host's sell keys.
-        for widget in (self.preset, self.framing, self.clean, self.focus_left, self.focus_right,
+        for widget in (self.preset, self.framing, self.clean, self.around_moment, self.focus_left, self.focus_right,
                        self.export_button, self.cancel_button, self.folder_button):  # fmt: skip
             widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         form = QGridLayout()
@@ -126,7 +128,8 @@ class ClipPanel(QWidget):
         focus.addWidget(self.focus_right)
         form.addLayout(focus, 1, 2)
         form.addWidget(self.clean, 2, 0, 1, 3)
-        form.addWidget(self.caption, 3, 0, 1, 3)
+        form.addWidget(self.around_moment, 3, 0, 1, 3)
+        form.addWidget(self.caption, 4, 0, 1, 3)
         buttons = QHBoxLayout()
         buttons.addWidget(self.export_button, 2)
         buttons.addWidget(self.cancel_button, 1)

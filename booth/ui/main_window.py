@@ -453,11 +453,19 @@ class MainWindow(QMainWindow):
         if not d.enabled:
             self.show_message("9:16 clips are off ([clips] enabled = false); C still saves a 16:9 clip.", "warn")
             return
-        self._export_clip(ClipOrder(d.seconds, d.preset, d.framing, d.focus, False, d.caption))
+        self._export_clip(ClipOrder(d.seconds, d.preset, d.framing, d.focus, False, d.caption), panel=False)
 
-    def _export_clip(self, order: ClipOrder) -> None:
+    def _export_clip(self, order: ClipOrder, panel: bool = True) -> None:
         assert self._clips is not None
-        job = self._clips.export(order)  # never blocks: the export worker cuts and encodes
+        moment = self.output_panel.moment_list.currentItem()
+        if panel and self.clip_panel is not None and self.clip_panel.around_moment.isChecked():
+            if moment is None:
+                self.show_message("Select a moment in the list first (or untick 'around the selected moment').",
+                                  "warn")  # fmt: skip
+                return
+            job = self._clips.export_moment(int(moment.data(Qt.ItemDataRole.UserRole)), order)
+        else:
+            job = self._clips.export(order)  # never blocks: the export worker cuts and encodes
         if self.clip_panel is not None:
             self.clip_panel.show_export(job.status)
         if job.status.state is JobState.FAILED:

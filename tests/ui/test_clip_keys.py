@@ -89,3 +89,31 @@ def test_the_output_view_exports_a_clean_captioned_clip_cancels_one_and_opens_it
     with qtbot.waitSignal(panel.open_folder_requested, timeout=2000) as opened:
         qtbot.mouseClick(panel.folder_button, Qt.MouseButton.LeftButton)
     assert opened.args == [done.path.parent]
+
+
+def test_a_marked_moment_becomes_a_vertical_clip_from_the_output_view(qtbot, clip_window) -> None:
+    booth, window = clip_window
+    booth.output.mark("host: the try-on")
+    qtbot.keyClick(window, Qt.Key.Key_H)
+    tabs = window.tech.tabs
+    wait_until(tabs.isVisible, 5, "the tech lead's window")
+    output_tab = next(i for i in range(tabs.count()) if tabs.tabText(i) == "Output")
+    qtbot.mouseClick(tabs.tabBar(), Qt.MouseButton.LeftButton, pos=tabs.tabBar().tabRect(output_tab).center())
+    moments = window.output_panel.moment_list
+
+    def listed():  # type: ignore[no-untyped-def]
+        return next((moments.item(i) for i in range(moments.count()) if "the try-on" in moments.item(i).text()), None)
+
+    item = wait_until(listed, 10, "the moment listed")
+    qtbot.mouseClick(moments.viewport(), Qt.MouseButton.LeftButton, pos=moments.visualItemRect(item).center())
+    panel = window.clip_panel
+    panel.seconds.setValue(6)  # 4 s before the moment, 2 after
+    qtbot.mouseClick(panel.around_moment, Qt.MouseButton.LeftButton)
+    assert panel.around_moment.isChecked()
+    qtbot.mouseClick(panel.export_button, Qt.MouseButton.LeftButton)
+    status = wait_until(lambda: finished(window), 120, "the moment's clip")
+    assert status.state is JobState.DONE, status.message
+    assert "the try-on" in status.label
+    info = streams(status.path)
+    assert (int(info["video"]["width"]), int(info["video"]["height"])) == (720, 1280)
+    assert 3.9 <= float(info["format"]["duration"]) <= 6.6

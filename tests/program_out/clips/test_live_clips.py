@@ -149,3 +149,28 @@ def test_the_session_log_names_both_recordings_and_every_exported_clip(qapp, tmp
     assert Path(recordings[0]["program"]).stat().st_size > 0 and recordings[0]["clean"].endswith("-clean.ts")
     clips = [e.payload for e in events if e.kind == kinds.CLIP]
     assert [c["path"] for c in clips] == [str(status.path)] and clips[0]["seconds"] == 4.0
+
+
+def test_a_moment_older_than_the_replay_buffer_is_cut_from_the_recording(qapp, tmp_path: Path) -> None:
+    booth = make_booth(clean=False)
+    booth.start()
+    output = ProgramOut(OutputConfig(bitrate_kbps=1200, keyframe_s=1.0, replay_s=2.0), booth.config.program,
+                        booth.program, recording=RecordingConfig(), recording_folder=tmp_path / "rec",
+                        clips_folder=tmp_path / "clips")  # fmt: skip
+    output.start()
+    try:
+        wait_until(lambda: output.status().recording_bytes > 0, 20, "the recording to start")
+        wait_until(lambda: output.status().frames_sent >= 4 * 30, 30, "4 s recorded (the clip starts before the mark)")
+        marked = output.mark("TEE / BLACK sold out")
+        at = output.moments_log.at(marked.index)
+        assert at is not None
+        wait_until(lambda: (output.replay.start_time() or 0) > at + 1.0, 30, "the moment to leave the buffer")
+        status = output.export_moment_clip(marked.index, ClipOrder(seconds=4, preset="tiktok-720")).future.result(120)
+        missing = output.export_moment_clip(99, ClipOrder()).future.result(5)
+    finally:
+        output.stop()
+        booth.stop()
+    assert status.state is JobState.DONE, status.message
+    assert "sold out" in status.label
+    assert 3.5 <= float(streams(status.path)["format"]["duration"]) <= 4.6
+    assert missing.state is JobState.FAILED and "there is no moment 99" in missing.message
