@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 from pathlib import Path
@@ -119,3 +120,23 @@ def test_a_pack_without_its_recording_says_so(exports, session_log, tmp_path) ->
     result = make_pack(moments, tmp_path / "gone.ts", tmp_path / "pack", exports, clip_s=3.0)
     assert not result.ok and "needs the recording" in result.problems[0]
     assert "No pack made yet" in report_html(tmp_path)  # the report says where it would be
+
+
+def test_booth_pack_cuts_the_logged_recording_and_the_report_links_it(program, session_log, tmp_path, capsys) -> None:
+    from booth.app.pack_command import add_arguments, run
+
+    recording = tmp_path / RECORDING
+    recording.write_bytes(program.path.read_bytes())
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(["--data-dir", str(tmp_path), "--preset", "tiktok-720", "--clip-seconds", "3"])
+    assert run(args) == 0, capsys.readouterr().err
+    folder = Path(pack_folder(recording))
+    assert f"Pack: 5 clips in {folder}" in capsys.readouterr().out
+    document = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert [c["moment"] for c in document["clips"]] == [m[1] for m in MOMENTS] + ["recap"]
+    html = report_html(tmp_path)
+    for clip in document["clips"]:
+        assert f'href="{(folder / clip["file"]).as_uri()}"' in html
+    clean = parser.parse_args(["--data-dir", str(tmp_path), "--clean"])
+    assert run(clean) == 1 and "no clean recording in its log" in capsys.readouterr().err
