@@ -26,6 +26,18 @@ class ClipDesk:
     def export_moment(self, index: int, order: ClipOrder) -> ExportJob:
         return self.output.export_moment_clip(index, order)
 
+    def clean_line(self) -> str:
+        """The clean feed for the tech lead: running, its rate and what it skipped ("" when it is off)."""
+        link = self.output.clean_encoder
+        if link is None:
+            return ""
+        status = link.status()
+        if status.error:
+            return f"clean feed: {status.error}"
+        buffered = self.output.clean_replay.span_s() if self.output.clean_replay is not None else 0.0
+        return (f"clean feed: {status.fps:.0f} fps · {status.dropped_frames} skipped (below the program) · "
+                f"{buffered:.0f} s buffered")  # fmt: skip
+
     def cancel(self, job_id: int) -> bool:
         return self.output.exports.cancel(job_id)
 

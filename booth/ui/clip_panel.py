@@ -45,6 +45,7 @@ class ClipControl(Protocol):
     def has_clean(self) -> bool: ...
     def export(self, order: ClipOrder) -> ExportJob: ...
     def export_moment(self, index: int, order: ClipOrder) -> ExportJob: ...
+    def clean_line(self) -> str: ...
     def cancel(self, job_id: int) -> bool: ...
     def on_update(self, listener: object) -> None: ...
 
@@ -111,6 +112,8 @@ class ClipPanel(QWidget):
         self.folder_button.setEnabled(False)
         self.folder_button.clicked.connect(self._on_folder_clicked)
         self.shown: ExportStatus | None = None  # the export the progress bar follows
+        self.clean_label = QLabel("")
+        self.clean_label.setObjectName("status")
 
         # Buttons and choices never take the keyboard (as everywhere in Booth); only the two fields that
         # are typed into do, and they live in the tech lead's window, away from the host's sell keys.
@@ -141,6 +144,7 @@ class ClipPanel(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.progress)
         layout.addWidget(self.status_label)
+        layout.addWidget(self.clean_label)
         self.preset.currentIndexChanged.connect(lambda _i: self._show_focus())
         self.framing.currentIndexChanged.connect(lambda _i: self._show_focus())
         self._show_focus()
@@ -195,6 +199,10 @@ class ClipPanel(QWidget):
         self.status_label.setProperty("severity", "error" if status.state is JobState.FAILED else "info")
         self.status_label.style().unpolish(self.status_label)
         self.status_label.style().polish(self.status_label)
+
+    def set_clean_line(self, text: str) -> None:
+        self.clean_label.setText(text)
+        self.clean_label.setVisible(bool(text))
 
     @property
     def folder(self) -> Path | None:

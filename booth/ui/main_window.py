@@ -754,6 +754,8 @@ class MainWindow(QMainWindow):
         if self._output is not None and output_status is not None and tech_open:
             self.output_panel.set_status(output_status)
             self.output_panel.set_moments(self._output.moments())
+            if self.clip_panel is not None and self._clips is not None:
+                self.clip_panel.set_clean_line(self._clips.clean_line())
         shop_status = self._shop.status() if self._shop is not None else None
         shop_alerts = tuple(Alert(f"shop.{a.what}", _SYNC_SEVERITY.get(a.severity, Severity.WARN), a.message, 0.0)
                             for a in (shop_status.alerts if shop_status is not None else ()))  # fmt: skip

@@ -5,6 +5,7 @@ clip with a typed caption, show its progress, cancel one, and open the result's 
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,8 @@ def test_the_output_view_exports_a_clean_captioned_clip_cancels_one_and_opens_it
     qtbot.mouseClick(tabs.tabBar(), Qt.MouseButton.LeftButton, pos=tabs.tabBar().tabRect(output_tab).center())
     panel = window.clip_panel  # … its Output tab
     wait_until(panel.isVisible, 5, "the clip controls on screen")
+    wait_until(lambda: re.match(r"clean feed: [1-9]\d* fps · \d+ skipped", panel.clean_label.text()), 10,
+               "the clean feed's line: running, and what it skipped")  # fmt: skip
     panel.caption.clear()
     qtbot.keyClicks(panel.caption, "Last call!")
     assert panel.clean.isChecked()  # [clips] clean = true is the default choice
