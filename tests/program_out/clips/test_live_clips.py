@@ -33,10 +33,11 @@ def nice_of(pid: int) -> int:
         return int(f.read().rsplit(")", 1)[1].split()[16])
 
 
-def make_booth(clean: bool) -> Booth:
+def make_booth(clean: bool, rehearsal: bool = False) -> Booth:
     config = replace(
         demo_config(),
-        drop=DropSpec("Test drop", (Sku("tee", "TEE / BLACK", 12),), timer_seconds=90, pre_sale=True),
+        drop=DropSpec("Test drop", (Sku("tee", "TEE / BLACK", 12),), timer_seconds=90, pre_sale=True,
+                      rehearsal=rehearsal),
         program=ProgramConfig(*SIZE, 30),
         clips=ClipsConfig(clean=clean),
     )
@@ -80,6 +81,19 @@ def test_the_clean_feed_is_the_program_without_the_overlay(qapp) -> None:
     assert np.abs(frame.pixels[plate][..., :3].astype(int) - GREY[0]).max() > 100, "the program has the overlay"
     assert np.abs(clean.pixels[plate][..., :3].astype(int) - GREY[0]).max() <= 2, "the clean picture has none"
     assert make_booth(clean=False).compositor.clean is None  # no copy per frame unless clips want it
+
+
+def test_a_rehearsals_clean_picture_still_says_rehearsal(qapp) -> None:
+    booth = make_booth(clean=True, rehearsal=True)
+    assert booth.compositor.clean is not None
+    clean_reader = booth.compositor.clean.reader()
+    booth.start()
+    try:
+        clean = wait_until(lambda: clean_reader.wait(0.1), 10, "a clean frame")
+    finally:
+        booth.stop()
+    top = clean.pixels[: SIZE[1] // 5, SIZE[0] // 4 : SIZE[0] * 3 // 4, :3]  # the mark's band, top centre
+    assert np.abs(top.astype(int) - GREY[0]).max() > 100, "REHEARSAL is burned into the clean picture too"
 
 
 def test_vertical_clips_with_and_without_the_overlay_while_the_program_runs(clean_out, tmp_path: Path) -> None:
