@@ -63,6 +63,11 @@ CLEAN_PRESET = "ultrafast"
 CLEAN_NICE = 10
 
 
+def recording_bytes_per_s(config: OutputConfig, clean: bool) -> float:
+    """What recording costs on disk per second: the program, plus the clean recording when it runs."""
+    return config.stream_bytes_per_s + ((CLEAN_KBPS + CLEAN_AUDIO_KBPS) * 125.0 if clean else 0.0)
+
+
 class ProgramOut:
     """`recording_folder`: where recordings (and clips) go, already resolved; None = no recording.
     `disk()`: the disk guard's newest reading (None: not known yet)."""
@@ -265,7 +270,8 @@ class ProgramOut:
         recorder = self.recorder
         disk = self._disk()
         free = disk.free_bytes if disk is not None else None
-        minutes = (free / self.config.stream_bytes_per_s / 60) if free is not None else None
+        per_s = recording_bytes_per_s(self.config, self.clean_encoder is not None)
+        minutes = (free / per_s / 60) if free is not None else None
         disk_warning = ""
         if recorder is not None and minutes is not None and minutes < self.recording.warn_minutes:
             disk_warning = f"Only {minutes:.0f} min of recording space left ({format_bytes(free or 0)} free)."

@@ -188,3 +188,19 @@ def test_a_moment_older_than_the_replay_buffer_is_cut_from_the_recording(qapp, t
     assert "sold out" in status.label
     assert 3.5 <= float(streams(status.path)["format"]["duration"]) <= 4.6
     assert missing.state is JobState.FAILED and "there is no moment 99" in missing.message
+
+
+def test_minutes_of_recording_left_count_the_clean_recording_too(qapp, tmp_path: Path) -> None:
+    from booth.core.health.system import DiskStatus
+
+    booth = make_booth(clean=True)
+    free = 10 * 1000**3
+    config = OutputConfig(bitrate_kbps=4500, audio_kbps=128)
+    disk = DiskStatus(str(tmp_path), free, 2 * free, 0.0)
+    with_clean = ProgramOut(config, booth.config.program, booth.program, recording_folder=tmp_path / "rec",
+                            clean_feed=booth.compositor.clean, disk=lambda: disk)  # fmt: skip
+    alone = ProgramOut(config, booth.config.program, booth.program, recording_folder=tmp_path / "rec2",
+                       disk=lambda: disk)  # fmt: skip
+    # 4.5 + 0.128 Mbit/s alone; with the clean feed's 3 + 0.096 Mbit/s too — 10 GB is 40 % less time
+    assert alone.status().disk_minutes_left == pytest.approx(free / (4628 * 125) / 60)
+    assert with_clean.status().disk_minutes_left == pytest.approx(free / (7724 * 125) / 60)
