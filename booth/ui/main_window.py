@@ -528,11 +528,14 @@ class MainWindow(QMainWindow):
                               "warn")  # fmt: skip
 
     def _replay_key(self, char: str) -> None:
-        """A lone letter or digit the code catcher held back: its shortcut, now."""
-        for binding in BINDINGS:
-            if char.upper() in binding.keys:
-                self._handler(binding.action)()
-                return
+        """A lone letter or digit the code catcher held back: its shortcut, now ("C" held with Shift is
+        Shift+C, the 9:16 clip; "c" is C)."""
+        wanted = [f"Shift+{char}", char.upper()] if char.isalpha() and char.isupper() else [char.upper()]
+        for key in wanted:
+            for binding in BINDINGS:
+                if key in binding.keys:
+                    self._handler(binding.action)()
+                    return
 
     def _on_code_catcher_dropped(self, text: str) -> None:
         self.show_message(f"Ignored {text[:24]!r}: typed like a scanner, but no Enter ended it.", "warn")

@@ -120,3 +120,26 @@ def test_a_marked_moment_becomes_a_vertical_clip_from_the_output_view(qtbot, cli
     info = streams(status.path)
     assert (int(info["video"]["width"]), int(info["video"]["height"])) == (720, 1280)
     assert 3.9 <= float(info["format"]["duration"]) <= 6.6
+
+
+def test_the_code_catcher_hands_shift_c_on_as_shift_c(qtbot) -> None:
+    """With a shop, letters pass through the scanner catcher first: a lone Shift+C must stay Shift+C."""
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    from booth.ui.code_entry import CodeCatcher
+
+    widget = QWidget()
+    qtbot.addWidget(widget)
+    replayed: list[str] = []
+    catcher = CodeCatcher(widget, lambda _code: None, replayed.append, lambda: None, lambda _text: None)
+    QApplication.instance().installEventFilter(catcher)
+    try:
+        widget.show()
+        qtbot.keyClick(widget, Qt.Key.Key_C, Qt.KeyboardModifier.ShiftModifier)
+        wait_until(lambda: replayed, 3, "Shift+C handed on")
+        assert replayed == ["C"], replayed
+        qtbot.keyClick(widget, Qt.Key.Key_C)
+        wait_until(lambda: replayed == ["C", "c"], 3, "C handed on as c")
+    finally:
+        QApplication.instance().removeEventFilter(catcher)
+        catcher.stop()
