@@ -25,6 +25,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "report": ("booth.app.report", "what a drop sold and what went wrong, from the session log"),
     "rehearse": ("booth.app.rehearse", "a rehearsal with scripted faults, scored (booth rehearse --all --json)"),
     "codes": ("booth.app.codes_cmd", "one-time sticker codes with QR labels (--drop FILE --count N --out codes.pdf)"),
+    "pack": ("booth.app.pack_command", "after the drop: a clip per marked moment, a recap and a manifest"),
 }
 
 EPILOG = """\

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 
+from booth.app.clip_desk import ClipDesk
 from booth.app.options import Options
 from booth.app.root import Booth, add_rig, build_booth
 from booth.app.startup import open_session, resolve_config
@@ -274,6 +275,7 @@ def build_window(  # type: ignore[no-untyped-def]
         health=booth.health.latest if booth.health is not None else None,
         on_viewers=on_viewers,
         output=OutputDesk(booth) if booth.output is not None else None,
+        clips=ClipDesk(booth.output, booth.config.clips) if booth.output is not None else None,
         title=f"Booth — {rehearsal}{booth.config.drop.title}",
         connect=connect,
         mic=booth.mic.status if booth.mic is not None else None,

@@ -24,6 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from booth.reports.kpis import build_report
+    from booth.reports.pack_links import read_pack
     from booth.reports.render import render, render_list
     from booth.store.db import StoreError
     from booth.store.paths import resolve_data_dir
@@ -36,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
             else:
                 session = reader.session(args.session)
                 report = build_report(session, reader.events(session.id), reader.samples(session.id))
+                report.pack = read_pack(report.recordings)  # the clips and thumbnails, from the pack's manifest
                 text = render(report, args.format)
     except StoreError as exc:
         sys.stderr.write(f"booth report: {exc}\n")

@@ -26,6 +26,7 @@ from booth.app.shop_part import ShopPart, add_shop
 from booth.app.startup import recording_folder
 from booth.audio.mic_feed import MicFeed
 from booth.audio.microphone import MicMonitor
+from booth.core.clip_presets import overlay_extent
 from booth.core.clock import Clock, SystemClock
 from booth.core.config import BoothConfig
 from booth.core.drop import Phase
@@ -46,7 +47,7 @@ from booth.drop.controller import DropController, Journal
 from booth.drop.session import DropSession
 from booth.health.monitors import HealthMonitor
 from booth.ops.metrics import MetricsSources
-from booth.program_out.program_out import ProgramOut
+from booth.program_out.program_out import ProgramOut, recording_bytes_per_s
 from booth.program_out.viewer_delay import ViewerDelayMonitor
 from booth.runtime.disk_guard import DiskGuard
 from booth.store.paths import resolve_data_dir
@@ -175,6 +176,7 @@ def build_booth(
         config.program, switcher.feeds(), lambda: switcher.on_program, lambda: booth.overlay_model(),
         slate_text=config.slate_text, slate_picture=slate_picture, timecode=config.timing.timecode,
         mark="REHEARSAL" if controller.spec.rehearsal else "",
+        clean=config.clips.enabled and config.clips.clean,
     )  # fmt: skip
     switcher.measure_cuts(compositor.program)
     switcher.measure_program_delay(compositor.sender_delay_ms)
@@ -207,7 +209,8 @@ def add_rig(booth: Booth, options: Options) -> Booth:
     folder = recording_folder(options, config)
     data_dir = resolve_data_dir(options.data_dir)
     faults = booth.faults
-    disk = DiskGuard(folder or data_dir, config.recording, config.output.stream_bytes_per_s, log_folder=data_dir,
+    per_s = recording_bytes_per_s(config.output, booth.compositor.clean is not None)  # the clean recording too
+    disk = DiskGuard(folder or data_dir, config.recording, per_s, log_folder=data_dir,
                      disk_usage=faults.wrap_disk_usage(shutil.disk_usage) if faults is not None else shutil.disk_usage)
     booth.disk = disk
     lifecycle.add("disk guard", disk.start, disk.stop)
@@ -219,6 +222,8 @@ def add_rig(booth: Booth, options: Options) -> Booth:
         recording=config.recording, recording_folder=folder,
         clips_folder=(folder or data_dir / "recordings") / "clips", disk=disk.status,
         pusher_factory=faults.pusher if faults is not None else FfmpegPusher,
+        clean_feed=booth.compositor.clean,
+        overlay_box=lambda: overlay_extent(*config.program.size, [booth.overlay_model()]),
     )  # fmt: skip
     booth.output = output
     output.watch_drop(controller)  # first sale, low-stock levels and sold out become moments to clip
@@ -264,6 +269,8 @@ def add_rig(booth: Booth, options: Options) -> Booth:
         health.add_snapshot_listener(records.health_sample)
         output.on_ingest_switch(records.ingest_switch)
         output.on_moment(records.moment)
+        output.exports.on_update(records.exported)
+        lifecycle.add("recording record", lambda: records.recording(output.recordings), lambda: None)
         booth.scarcity.on_decision(records.overlay_decision)
         for capture_service in booth.captures:
             capture_service.on_delay_alert(records.input_delay_alert)

@@ -14,6 +14,7 @@ from booth.core.health.snapshot import HealthSnapshot, health_samples
 from booth.core.honest_scarcity import Decision
 from booth.core.output import Moment
 from booth.program_out.clips import ClipResult
+from booth.program_out.export import ExportStatus, JobState
 from booth.store import kinds
 from booth.store.session_log import SessionLog
 from booth.video.compositor import CompositorStats
@@ -77,3 +78,14 @@ class SessionRecords:
 
         future.add_done_callback(done)
         return future
+
+    def recording(self, paths: dict[str, str]) -> None:
+        """The run's recording files (program with the overlay, clean without), once they are known."""
+        if paths:
+            self._log.record(kinds.RECORDING, dict(paths))
+
+    def exported(self, status: ExportStatus) -> None:
+        """A clip the export worker finished (9:16, captioned or clean): in the log like a plain clip."""
+        if status.state is JobState.DONE and status.path is not None:
+            self._log.record(kinds.CLIP, {"path": str(status.path), "seconds": status.duration_s,
+                                          "label": status.label})  # fmt: skip

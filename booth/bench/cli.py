@@ -18,6 +18,7 @@ BENCHMARKS: dict[str, str] = {
     "api": "booth.bench.api",
     "timing": "booth.bench.timing",
     "sync": "booth.bench.sync",
+    "clips": "booth.bench.clips",
 }
 
 

@@ -1,17 +1,20 @@
 """Clips for short-form: 9:16 export time, 16:9 remux time, program fps during exports, clean feed CPU.
 
-Runs the real program: demo source → capture → compositor (overlay burned in, countdown running)
-→ the real preview widget on an offscreen event loop, and the real output service encoding 720p30
-and recording to a temp folder. Then, in order:
+Runs the real program as the app builds it: demo source → capture → compositor (overlay burned in,
+countdown running, the clean picture published before the burn) → the real preview widget on an
+offscreen event loop, and real program out encoding 720p30 and recording to a temp folder, its
+clean feed encoded by a second encoder link at nice 10 into its own replay buffer and recording.
+Then, in order:
 
-1. baseline: program fps and CPU with the program encoded and recorded, nothing else;
-2. the clean feed on (`booth.program_out.clean_feed`, fed the composed picture before the overlay
-   is burned in): its encoder's CPU plus what it adds to this process = `clean_feed_cpu_percent`;
-3. with ≥ clip seconds in the replay buffer: `--trials` 9:16 exports (the preset, crop framing,
-   overlay lifted, a caption), each timed from the mark (the key press) to the finished MP4, then
-   as many 16:9 remuxes; the program's fps, the encoder's fps and dropped frames are measured
-   over the whole export period, with the clean feed still on (the worst case);
-4. `--alternatives`: what the other ways to get a clean picture would cost (see the README).
+1. a phase of plain running: program fps, this process's CPU, the program encoder's, and
+   `clean_feed_cpu_percent` = the clean encoder process + the clean link's two worker threads
+   (per-thread CPU from /proc) + the compositor's one copy per frame (timed here, × fps);
+2. with ≥ clip seconds in the replay buffer: `--trials` 9:16 exports through
+   `ProgramOut.export_clip` — what Shift+C does (the preset, crop framing, overlay lifted, a
+   caption) — each timed from the mark (the key press) to the finished MP4, then as many 16:9
+   remuxes, then one clean 9:16 and one clean 16:9 clip; the program's fps, the encoder's fps and
+   dropped frames are measured over the whole export period, with the clean feed on (the worst case);
+3. `--alternatives`: what the other ways to get a clean picture would cost (see the README).
 """
 
 from __future__ import annotations
@@ -24,18 +27,19 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from booth.core.clip_presets import Framing, find_preset, overlay_extent
-from booth.core.config import demo_config, parse_size, with_overrides
+from booth.core.clips_config import ClipsConfig
+from booth.core.config import ProgramConfig, demo_config, parse_size
 from booth.core.output import OutputConfig
-from booth.program_out.clean_feed import CleanFeed, CleanFeedSettings
-from booth.program_out.export import ExportQueue, ExportRequest, ExportSource, ExportStatus, JobState
-from booth.program_out.replay import Chunk, ReplayBuffer
-from booth.services.output import OutputService
+from booth.program_out.export import ExportStatus, JobState
+from booth.program_out.live_clips import ClipOrder
+from booth.program_out.program_out import ProgramOut
 
 TARGETS = {"vertical_clip_s_p95": 10.0, "horizontal_clip_ms_p95": 1000.0, "program_fps_ratio": 0.98}
 CAPTION = "Only a few left — the timer is running!"
@@ -48,23 +52,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--framing", default="crop", choices=["crop", "blur", "solid"], help="9:16 framing")
     parser.add_argument("--size", default="1280x720", help="program size (default 1280x720)")
     parser.add_argument("--fps", type=float, default=30.0, help="program rate (default 30)")
-    parser.add_argument("--phase-seconds", type=float, default=10.0, help="baseline and clean-feed phases (default 10)")
+    parser.add_argument("--phase-seconds", type=float, default=10.0, help="the plain-running phase (default 10)")
     parser.add_argument("--no-clean", action="store_true", help="no clean feed (exports on the program alone)")
-    parser.add_argument("--clean-preset", default="ultrafast", help="clean feed x264 preset (default ultrafast)")
-    parser.add_argument("--clean-kbps", type=int, default=3000, help="clean feed bitrate (default 3000)")
     parser.add_argument("--alternatives", action="store_true", help="also measure the other clean-picture options")
-    parser.add_argument("--nice", type=int, default=19, help="the exports' niceness (default 19)")
+    parser.add_argument("--nice", type=int, default=19, help="the exports' niceness (default 19, as in Booth)")
 
 
 def _cpu_seconds(pid: int | None) -> float:
     """utime + stime of another process (Linux /proc); 0 where unavailable."""
     if pid is None:
         return 0.0
+    return _stat_cpu(Path(f"/proc/{pid}/stat"))
+
+
+def _stat_cpu(path: Path) -> float:
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = path.read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
         return 0.0
+
+
+def _threads_cpu(prefix: str) -> float:
+    """CPU seconds of this process's threads named `prefix`… (by native id: Python does not name OS threads)."""
+    return sum(_stat_cpu(Path(f"/proc/self/task/{t.native_id}/stat")) for t in threading.enumerate()
+               if t.name.startswith(prefix) and t.native_id is not None)  # fmt: skip
 
 
 def _self_cpu() -> float:
@@ -82,67 +94,39 @@ def _p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(0.95 * (len(ordered) - 1))))] if ordered else 0.0
 
 
-class _Tee:
-    """Stands in for the compositor's overlay renderer: hands the composed picture to the clean
-    feed (one copy) before the real renderer burns the overlay in. What the lead wires for real."""
-
-    def __init__(self, renderer: Any, offer: Callable[[Any, float], None], clock: Callable[[], float]) -> None:
-        self._renderer, self._offer, self._clock = renderer, offer, clock
-        self._t0: float | None = None
-        self.enabled = False
-
-    def burn(self, pixels: Any, model: Any) -> None:
-        if self.enabled:
-            now = self._clock()
-            self._t0 = now if self._t0 is None else self._t0
-            self._offer(pixels.copy(), now - self._t0)
-        self._renderer.burn(pixels, model)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._renderer, name)
-
-
 class _Rig:
     def __init__(self, args: argparse.Namespace, workdir: Path) -> None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         from PySide6.QtWidgets import QApplication
 
-        from booth.app import build_booth
+        from booth.app.root import build_booth
         from booth.bench.preview import attach_preview
 
         self.app = QApplication.instance() or QApplication([])
         self.size = parse_size(args.size)
         self.fps = args.fps
-        config = with_overrides(demo_config(), size=self.size, fps=args.fps)
+        self.nice = args.nice
+        config = replace(demo_config(), program=ProgramConfig(*self.size, args.fps),
+                         clips=ClipsConfig(clean=not args.no_clean))  # fmt: skip
         self.booth = build_booth(config)
-        self.view, self._notifier = attach_preview(self.booth.compositor)
-        self.output = OutputService(OutputConfig(recording_dir="recordings"), config.program, self.booth.compositor,
-                                    base_dir=workdir)  # fmt: skip
-        self.clean_buffer = ReplayBuffer(90.0)
-        self.clean = CleanFeed(
-            CleanFeedSettings(self.size[0], self.size[1], args.fps, bitrate_kbps=args.clean_kbps,
-                              preset=args.clean_preset),
-            lambda at, key, data: self.clean_buffer.append(Chunk(at, key, data)),
-        )
-        compositor = self.booth.compositor
-        self.tee = _Tee(compositor._renderer, self.clean.offer, time.monotonic)
-        compositor._renderer = self.tee  # type: ignore[assignment]
-        self.exports = ExportQueue(nice=args.nice)
-        self.folder = workdir / "clips"
-        self.export_cpu: list[float] = []  # CPU seconds of each export's processes
+        self.view, self._notifier = attach_preview(self.booth.program)
+        booth = self.booth
+        self.output = ProgramOut(
+            OutputConfig(), config.program, booth.program, recording_folder=workdir / "recordings",
+            clips_folder=workdir / "clips", clean_feed=booth.compositor.clean,
+            overlay_box=lambda: overlay_extent(*self.size, [booth.overlay_model()]),
+        )  # fmt: skip
 
     def start(self) -> None:
+        self.output.exports.nice = self.nice
         self.booth.controller.start_timer()  # the countdown re-renders the overlay every second
         self.booth.start()
         self.output.start()
-        self.exports.start()
 
     def stop(self) -> None:
-        self.exports.stop()
-        self.tee.enabled = False
-        self.clean.stop()
         self.output.stop()
         self.booth.stop()
+        self._notifier.stop()
         self.view.close()
         self.app.processEvents()
 
@@ -164,18 +148,24 @@ class _Rig:
     def frames(self) -> int:
         return self.booth.compositor.stats().frames
 
-    def encoder_pid(self) -> int | None:
-        encoder = self.output._encoder
-        return encoder.pid if encoder else None
-
-    def overlay_box(self) -> Any:
-        w, h = self.size
-        return overlay_extent(w, h, [self.booth.overlay_model()])
+    def clean_pid(self) -> int | None:
+        return self.output.clean_encoder.pid if self.output.clean_encoder is not None else None
 
 
-def _phase(rig: _Rig, seconds: float, clean_pid: int | None = None) -> dict[str, float]:
-    frames0, self0, enc0 = rig.frames(), _self_cpu(), _cpu_seconds(rig.encoder_pid())
-    clean0 = _cpu_seconds(clean_pid)
+def _copy_ms(rig: _Rig, copies: int = 60) -> float:
+    """What the compositor's one extra copy per frame costs: the same copy of a real program frame."""
+    frame = rig.booth.program.newest()
+    if frame is None:
+        return 0.0
+    started = time.process_time()
+    for _ in range(copies):
+        frame.pixels.copy()
+    return (time.process_time() - started) / copies * 1000
+
+
+def _phase(rig: _Rig, seconds: float) -> dict[str, float]:
+    frames0, self0, enc0 = rig.frames(), _self_cpu(), _cpu_seconds(rig.output.encoder.pid)
+    clean0, threads0 = _cpu_seconds(rig.clean_pid()), _threads_cpu("booth-clean-")
     sent0 = rig.output.status().frames_sent
     t0 = time.monotonic()
     rig.spin(seconds)
@@ -184,27 +174,20 @@ def _phase(rig: _Rig, seconds: float, clean_pid: int | None = None) -> dict[str,
         "fps": (rig.frames() - frames0) / wall,
         "encoder_fps": (rig.output.status().frames_sent - sent0) / wall,
         "self_cpu": (_self_cpu() - self0) / wall * 100,
-        "encoder_cpu": (_cpu_seconds(rig.encoder_pid()) - enc0) / wall * 100,
-        "clean_cpu": (_cpu_seconds(clean_pid) - clean0) / wall * 100,
+        "encoder_cpu": (_cpu_seconds(rig.output.encoder.pid) - enc0) / wall * 100,
+        "clean_cpu": (_cpu_seconds(rig.clean_pid()) - clean0) / wall * 100,
+        "clean_threads_cpu": (_threads_cpu("booth-clean-") - threads0) / wall * 100,
     }
 
 
-def _export(rig: _Rig, request: ExportRequest, mark: float, timeout: float = 120.0) -> tuple[float, ExportStatus]:
+def _export(rig: _Rig, order: ClipOrder, timeout: float = 180.0) -> tuple[float, float, ExportStatus]:
+    """(seconds from the mark to the finished file, CPU seconds of its processes, final status)."""
     cpu0 = _children_cpu()  # the export processes, once reaped: what the clip cost, whatever the load
-    job = rig.exports.submit(request)
+    mark = time.monotonic()
+    job = rig.output.export_clip(order)  # what Shift+C and the Output view do
     rig.spin_until(job.future.done, timeout)
     status = job.future.result(0) if job.future.done() else job.status
-    rig.export_cpu.append(_children_cpu() - cpu0)
-    return time.monotonic() - mark, status
-
-
-def _window(buffer: ReplayBuffer, seconds: float) -> tuple[bytes, float, float] | None:
-    mark = time.monotonic()
-    window = buffer.window(mark - seconds, mark)
-    if window is None:
-        return None
-    data, real_start = window
-    return data, max(0.0, mark - seconds - real_start), mark
+    return time.monotonic() - mark, _children_cpu() - cpu0, status
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
@@ -217,24 +200,19 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     rig = _Rig(args, workdir)
     try:
         rig.start()
-        rig.spin(3.0)
+        rig.spin_until(lambda: rig.output.status().frames_sent > 30, 30)
         base = _phase(rig, args.phase_seconds)
         result.update(baseline_fps=round(base["fps"], 2), baseline_booth_cpu_percent=round(base["self_cpu"], 1),
                       program_encoder_cpu_percent=round(base["encoder_cpu"], 1))  # fmt: skip
-        clean_pid = None
         if not args.no_clean:
-            rig.clean.start()
-            rig.tee.enabled = True
-            rig.spin_until(lambda: rig.clean.stats().frames_sent > 30, 20)
-            clean_pid = rig.clean.stats().encoder_pid
-            with_clean = _phase(rig, args.phase_seconds, clean_pid)
+            copy_percent = _copy_ms(rig) * args.fps / 10  # ms per frame × frames per s → % of one core
+            clean = rig.output.clean_encoder.status() if rig.output.clean_encoder is not None else None
             result.update(
-                clean_feed_cpu_percent=round(with_clean["clean_cpu"] + with_clean["self_cpu"] - base["self_cpu"], 1),
-                clean_encoder_cpu_percent=round(with_clean["clean_cpu"], 1),
-                clean_feed_booth_cpu_percent=round(with_clean["self_cpu"] - base["self_cpu"], 1),
-                fps_with_clean_feed=round(with_clean["fps"], 2),
-                clean_frames_dropped=rig.clean.stats().dropped,
-                clean_preset=args.clean_preset,
+                clean_feed_cpu_percent=round(base["clean_cpu"] + base["clean_threads_cpu"] + copy_percent, 1),
+                clean_encoder_cpu_percent=round(base["clean_cpu"], 1),
+                clean_link_threads_cpu_percent=round(base["clean_threads_cpu"], 1),
+                compositor_copy_cpu_percent=round(copy_percent, 1),
+                clean_frames_dropped=clean.dropped_frames if clean is not None else None,
             )
         need = args.clip_seconds + 2.5
         rig.spin_until(lambda: rig.output.replay.span_s() >= need, need + 30)
@@ -255,48 +233,26 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         sampler = threading.Thread(target=sample_fps, name="booth-bench-fps", daemon=True)
         sampler.start()
         vertical: list[float] = []
+        vertical_cpu: list[float] = []
         horizontal: list[float] = []
         failures: list[str] = []
-        box = rig.overlay_box()
-        for i in range(args.trials):
-            got = _window(rig.output.replay, args.clip_seconds)
-            if got is None:
-                failures.append("replay buffer empty")
-                break
-            data, start, mark = got
-            request = ExportRequest(ExportSource(start, args.clip_seconds, data=data), rig.folder, f"vertical-{i}",
-                                    preset=preset.key, framing=framing, frame_size=rig.size, fps=rig.fps,
-                                    overlay=box, caption=CAPTION)  # fmt: skip
-            seconds, status = _export(rig, request, mark)
-            (vertical.append(seconds) if status.state is JobState.DONE else failures.append(status.message))
-        vertical_cpu = list(rig.export_cpu)
-        for i in range(args.trials):
-            got = _window(rig.output.replay, args.clip_seconds)
-            if got is None:
-                break
-            data, start, mark = got
-            request = ExportRequest(ExportSource(start, args.clip_seconds, data=data), rig.folder, f"landscape-{i}",
-                                    preset="landscape", framing=Framing.FULL, remux=True)  # fmt: skip
-            seconds, status = _export(rig, request, mark)
+        for _ in range(args.trials):
+            seconds, cpu, status = _export(rig, ClipOrder(args.clip_seconds, preset.key, framing, caption=CAPTION))
+            if status.state is JobState.DONE:
+                vertical.append(seconds)
+                vertical_cpu.append(cpu)
+            else:
+                failures.append(status.message)
+        for _ in range(args.trials):
+            seconds, _cpu, status = _export(rig, ClipOrder(args.clip_seconds, "landscape"))
             (horizontal.append(seconds * 1000) if status.state is JobState.DONE else failures.append(status.message))
-        clean_clip_s = None
         if not args.no_clean:
-            got = _window(rig.clean_buffer, args.clip_seconds)
-            if got is not None:
-                data, start, mark = got
-                request = ExportRequest(ExportSource(start, args.clip_seconds, data=data), rig.folder, "clean",
-                                        preset=preset.key, framing=framing, frame_size=rig.size, fps=rig.fps,
-                                        caption=CAPTION)  # fmt: skip
-                seconds, status = _export(rig, request, mark)
-                clean_clip_s = round(seconds, 2) if status.state is JobState.DONE else None
-            got = _window(rig.clean_buffer, args.clip_seconds)
-            if got is not None:  # 16:9 clean: the clean feed is Baseline, so this is re-encoded, not copied
-                data, start, mark = got
-                request = ExportRequest(ExportSource(start, args.clip_seconds, data=data), rig.folder, "clean-16-9",
-                                        preset="landscape", framing=Framing.FULL, frame_size=rig.size, fps=rig.fps,
-                                        remux=True)  # fmt: skip
-                seconds, status = _export(rig, request, mark)
-                result["clean_horizontal_clip_s"] = round(seconds, 2) if status.state is JobState.DONE else None
+            seconds, _cpu, status = _export(rig, ClipOrder(args.clip_seconds, preset.key, framing, clean=True,
+                                                           caption=CAPTION))  # fmt: skip
+            result["clean_vertical_clip_s"] = round(seconds, 2) if status.state is JobState.DONE else None
+            # 16:9 clean: the clean feed is Baseline (ultrafast), so this is re-encoded, not copied
+            seconds, _cpu, status = _export(rig, ClipOrder(args.clip_seconds, "landscape", clean=True))
+            result["clean_horizontal_clip_s"] = round(seconds, 2) if status.state is JobState.DONE else None
         sampling.set()
         sampler.join(5)
         wall = time.monotonic() - t0
@@ -308,7 +264,6 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             vertical_clip_cpu_s=[round(c, 2) for c in vertical_cpu],
             horizontal_clip_ms_p95=round(_p95(horizontal)) if horizontal else None,
             horizontal_clip_ms=[round(h) for h in horizontal],
-            clean_vertical_clip_s=clean_clip_s,
             program_fps_during_export=round(fps, 2),
             program_fps_worst_second=round(worst_second[0], 1) if worst_second[0] != float("inf") else None,
             encoder_fps_during_export=round((status1.frames_sent - status0.frames_sent) / wall, 2),
@@ -349,7 +304,10 @@ def _alternatives(rig: _Rig, args: argparse.Namespace, workdir: Path) -> dict[st
     if ffmpeg is None:
         return out
     frames = 150
-    picture = np.ascontiguousarray(rig.booth.compositor.output.latest()[1].pixels)  # type: ignore[union-attr]
+    newest = rig.booth.program.newest()
+    if newest is None:
+        return out
+    picture = np.ascontiguousarray(newest.pixels)
     # JPEG ring: every frame as a JPEG (quality ≈ 85), one thread, like a ring buffer writer would.
     jpeg = subprocess.Popen(
         [ffmpeg, "-hide_banner", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "bgra", "-s", f"{w}x{h}",
@@ -370,8 +328,9 @@ def _alternatives(rig: _Rig, args: argparse.Namespace, workdir: Path) -> dict[st
     out["jpeg_ring_cpu_percent"] = round(jpeg_cpu / frames * args.fps * 100, 1)
     out["jpeg_ring_90s_mb"] = round(size / frames * args.fps * 90 / 1e6)
     # Re-render: the overlaid program with the plate interpolated away (delogo), at export time only.
-    got = _window(rig.output.replay, args.clip_seconds)
-    box = rig.overlay_box()
+    now = time.monotonic()
+    got = rig.output.replay.window(now - args.clip_seconds, now)
+    box = overlay_extent(w, h, [rig.booth.overlay_model()])
     if got is not None and box is not None:
         source = workdir / "window.ts"
         source.write_bytes(got[0])
@@ -403,8 +362,10 @@ def format_table(r: dict[str, Any]) -> str:
         ("encoder during exports",
          f"{r['encoder_fps_during_export']} fps, {r['encoder_dropped_during_export']} dropped", ""),
         ("clean feed CPU", show(r.get("clean_feed_cpu_percent"), "% of a core")
-         + (f" (encoder {r.get('clean_encoder_cpu_percent')} %, compositor copy + feed "
-            f"{r.get('clean_feed_booth_cpu_percent')} %)" if r.get("clean_feed_cpu_percent") is not None else ""), ""),
+         + (f" (encoder {r.get('clean_encoder_cpu_percent')} %, link threads "
+            f"{r.get('clean_link_threads_cpu_percent')} %, compositor copy {r.get('compositor_copy_cpu_percent')} %"
+            f", {r.get('clean_frames_dropped')} clean frames dropped)"
+            if r.get("clean_feed_cpu_percent") is not None else ""), ""),
         ("clean 9:16 clip, mark → file", show(r.get("clean_vertical_clip_s"), "s"), ""),
         ("clean 16:9 clip (re-encoded)", show(r.get("clean_horizontal_clip_s"), "s"), ""),
         ("baseline", f"{r['baseline_fps']} fps, booth {r['baseline_booth_cpu_percent']} %, program encoder "
@@ -422,15 +383,3 @@ def format_table(r: dict[str, Any]) -> str:
     lines.append("OK" if r["ok"] else "BELOW TARGET")
     return "\n".join(lines)
 
-
-if __name__ == "__main__":  # until `booth bench clips` is registered: python -m booth.bench.clips [--json]
-    import json
-    import sys
-
-    parser = argparse.ArgumentParser(prog="booth bench clips", description=__doc__.splitlines()[0])
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    add_arguments(parser)
-    parsed = parser.parse_args()
-    measured = measure(parsed)
-    print(json.dumps(measured, indent=2) if parsed.json else format_table(measured))
-    sys.exit(0 if measured["ok"] else 1)

@@ -9,12 +9,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import PurePath
 
 BEFORE = 2 / 3  # a clip around a moment shows what led to it: two thirds before, one third after
 RECAP_TARGET_S = 75.0
 RECAP_SHORTEST_S = 60.0
 RECAP_LONGEST_S = 90.0
 RECAP_PIECE_MIN_S = 4.0  # shorter than this a moment is a flicker, not a story
+PACK_SUFFIX = "-pack"
+
+
+def pack_folder(recording: PurePath) -> PurePath:
+    """Where a recording's pack lives: beside it, `booth-20310101-200000-pack/` (manifest.json inside).
+    The one convention the pack maker and the report share (they never import each other)."""
+    return recording.with_name(recording.stem + PACK_SUFFIX)
 
 
 class MomentKind(StrEnum):

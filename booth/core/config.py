@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from booth.core.clips_config import ClipsConfig, parse_clips
 from booth.core.config_table import ConfigError, Problems, Table, read_toml_hashed
 
 __all__ = ["BoothConfig", "ConfigError", "ProgramConfig", "demo_config", "load_config", "parse_config"]
@@ -57,6 +58,7 @@ class BoothConfig:
     timing: TimingConfig = field(default_factory=TimingConfig)  # [timing]: read-back, viewer delay, time code
     file_sha256: str = ""  # the drop file's bytes, hashed: the go-live gate counts rehearsals of this very file
     shop: ShopSettings | None = None  # [shop]: the Shopify store the drop sells from (None: no shop)
+    clips: ClipsConfig = field(default_factory=ClipsConfig)  # [clips]: the 9:16 clip key, the clean feed
 
     @property
     def is_demo(self) -> bool:
@@ -165,6 +167,7 @@ def parse_config(raw: dict[str, Any], where: str, path: Path | None = None) -> B
     output = parse_output(root.table("output", moved=MOVED_FROM_OUTPUT))
     recording = parse_recording(root.table("recording"))
     timing = parse_timing(root.table("timing"))
+    clips = parse_clips(root.table("clips"), output.replay_s)
     # One set of disk limits: rig health judges free space with [recording]'s minutes.
     health = replace(health, thresholds=replace(
         health.thresholds, disk_warn_minutes=recording.warn_minutes, disk_critical_minutes=recording.critical_minutes,
@@ -176,7 +179,7 @@ def parse_config(raw: dict[str, Any], where: str, path: Path | None = None) -> B
         drop, corner, ProgramConfig(width, height, fps), primary, secondary, path, health,
         slate_text=slate_text, slate_image=slate_image, failover=failover, output=output, recording=recording,
         timing=timing,
-        shop=shop,
+        shop=shop, clips=clips,
     )  # fmt: skip
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import threading
 import time
 from collections import deque
@@ -56,8 +57,14 @@ class EncoderLink:
         on_chunk: Callable[[Chunk], None],
         clock: Callable[[], float] = time.monotonic,
         encoder_factory: Callable[[EncoderSettings], EncoderProcess] = EncoderProcess,
+        *,
+        name: str = "output",
+        nice: int = 0,
     ) -> None:
+        """`name` names its workers (booth-NAME-feed, booth-NAME-reader); `nice` > 0 runs the encoder
+        process below the program's threads (the clean feed: under load it skips frames, not the program)."""
         self.settings = settings
+        self.nice = nice
         self._program = program
         self._on_chunk = on_chunk
         self._clock = clock
@@ -66,6 +73,7 @@ class EncoderLink:
         self._reader: FeedReader[ProgramFrame, FrameStamp] | None = None
         self._encoder: EncoderProcess | None = None
         self._ready = False
+        self._closing = False
         self._acked = threading.Event()
         self._error = ""
         self._failed_at: float | None = None
@@ -74,26 +82,32 @@ class EncoderLink:
         self._dropped_before_ready = 0  # skipped while the encoder process started: not its fault
         self._stats: dict[str, float] = {}
         self._frames_at: deque[tuple[float, float]] = deque(maxlen=8)
-        self._feed = Worker("booth-output-feed", self._feed_step, "Encoder feed", join_timeout_s=5.0)
-        self._out = Worker("booth-output-reader", self._read_step, "Encoder output", join_timeout_s=5.0)
+        label = "Encoder" if name == "output" else f"{name.capitalize()} encoder"
+        self._feed = Worker(f"booth-{name}-feed", self._feed_step, f"{label} feed", join_timeout_s=5.0)
+        self._out = Worker(f"booth-{name}-reader", self._read_step, f"{label} output", join_timeout_s=5.0)
 
     # -- control ---------------------------------------------------------------------------
 
     def start(self) -> None:
+        self._closing = False
         self._reader = self._program.reader()
         self._start_encoder()
         self._feed.start()
         self._out.start()
 
     def stop(self) -> None:
+        """No more frames; the encoder finishes its stream and the reader worker hands on every last
+        chunk (the recording ends on the last frame sent) before it ends at the child's exit."""
+        self._closing = True
         self._feed.request_stop()
-        self._out.request_stop()
         self._acked.set()
         self._feed.join()
-        encoder, self._encoder = self._encoder, None
+        encoder = self._encoder
         if encoder is not None:
-            encoder.stop()  # its stdout closes: the reader worker's read returns
+            encoder.stop()  # asks the child to finish; its stdout ends when it exits
+        self._out.request_stop()
         self._out.join()
+        self._encoder = None
 
     def push_audio(self, pcm: bytes, captured_at: float) -> None:
         """PCM s16le mono 48 kHz from the microphone feed, its first sample captured at `captured_at`
@@ -136,6 +150,10 @@ class EncoderLink:
             self._set_error(f"The encoder could not start: {exc}.")
             self._failed_at = self._clock()
             return
+        if self.nice and encoder.pid is not None:
+            # At once, while the child still imports its libraries: x264's threads inherit the priority.
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, encoder.pid, self.nice)
         self._ready = False
         self._acked.clear()  # the first frame goes once the child says it is ready
         self._encoder = encoder
@@ -187,7 +205,9 @@ class EncoderLink:
         try:
             message = encoder.read_message()
         except EncoderDied as exc:
-            if not self._out.stopping and self._encoder is encoder:
+            if self._closing:
+                self._out.request_stop()  # the stream is finished: every chunk was handed on
+            elif not self._out.stopping and self._encoder is encoder:
                 self._set_error(f"Encoder stopped ({exc}); restarting it. Preview and drop go on.")
                 self._failed_at = self._clock()
             self._acked.set()

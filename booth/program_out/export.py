@@ -4,7 +4,7 @@ stream never pay for a clip.
 
 ```
 hotkey / marked moment / Output-view range
-   └─► ExportQueue.submit(ExportRequest) ─► job (queued) ─► booth-export ─► ffmpeg (nice 19, 2 threads)
+   └─► ExportQueue.submit(ExportRequest) ─► job (queued) ─► booth-export (Worker) ─► ffmpeg (nice 19, 2 threads)
                                                  │  progress (-progress pipe:1) ─► listeners (UI: bar, folder)
                                                  └─ cancel(): the process is killed by PID, the .part removed
 ```
@@ -56,6 +56,7 @@ from booth.devices.clip_export import (
 )
 from booth.program_out.ts_window import TsWindowError, read_ts_window
 from booth.resources import resource
+from booth.runtime.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -74,13 +75,16 @@ class JobState(StrEnum):
 class ExportSource:
     """What to cut. Either `data`: MPEG-TS from the replay buffer, starting at a keyframe, with
     `start_s` counted from that keyframe; or `path`: a recording, `start_s` from its beginning.
-    `spans` (recordings only): several (start, duration) stretches joined in order (a recap)."""
+    `spans` (recordings only): several (start, duration) stretches joined in order (a recap).
+    Or `cut`: called on the export worker, it returns (MPEG-TS starting at a keyframe, `start_s`
+    from it) — a live clip reads its megabytes out of the replay buffer there, never on the GUI thread."""
 
     start_s: float
     duration_s: float
     data: bytes | None = None
     path: Path | None = None
     spans: tuple[tuple[float, float], ...] = ()
+    cut: Callable[[], tuple[bytes, float] | None] | None = None
 
     @classmethod
     def joined(cls, path: Path, spans: tuple[tuple[float, float], ...]) -> ExportSource:
@@ -102,6 +106,7 @@ class ExportRequest:
     remux: bool = False  # 16:9 exactly as encoded (no caption, no re-encode)
     thumbnail_at_s: float | None = None  # also write NAME.jpg from this second of the clip
     label: str = ""  # what the host sees in the export list
+    problem: str = ""  # known at once why it cannot be made: the job fails with this sentence
 
     @property
     def title(self) -> str:
@@ -171,7 +176,7 @@ class ExportQueue:
         self._waiting: list[ExportJob] = []
         self._cond = threading.Condition()
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker: Worker | None = None
         self._listeners: list[Callable[[ExportStatus], None]] = []
         self._workdir: Path | None = None
 
@@ -183,12 +188,17 @@ class ExportQueue:
         self._listeners.append(listener)
 
     def start(self) -> None:
-        if self._thread is not None:
+        if self._worker is not None:
             return
         self._stop.clear()
         self._workdir = Path(tempfile.mkdtemp(prefix="booth-export-"))
-        self._thread = threading.Thread(target=self._run, name="booth-export", daemon=True)
-        self._thread.start()
+        self._worker = Worker("booth-export", self._step, "Clip exports", join_timeout_s=15.0)
+        self._worker.start()
+
+    @property
+    def problem(self) -> str | None:
+        worker = self._worker
+        return worker.problem if worker is not None else None
 
     def stop(self) -> None:
         """Cancel what runs and what waits (their futures resolve as cancelled), join the thread."""
@@ -201,11 +211,9 @@ class ExportQueue:
             self._cancel_job(job)
         for job in waiting:
             self._finish(job, JobState.CANCELLED, "Export cancelled: Booth is stopping.")
-        if self._thread is not None:
-            self._thread.join(15.0)
-            if self._thread.is_alive():
-                log.error("export thread did not stop")
-            self._thread = None
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.stop()
         if self._workdir is not None:
             shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir = None
@@ -220,7 +228,7 @@ class ExportQueue:
             self._finish(job, JobState.FAILED, f"Clip not made: {problem}.")
             return job
         with self._cond:
-            if self._thread is None or self._stop.is_set():
+            if self._worker is None or self._stop.is_set():
                 stopped = True
             else:
                 stopped = False
@@ -256,8 +264,10 @@ class ExportQueue:
     # -- the thread -------------------------------------------------------------------------
 
     def _check(self, request: ExportRequest) -> str:
+        if request.problem:
+            return request.problem
         src = request.source
-        if (src.data is None) == (src.path is None):
+        if sum(x is not None for x in (src.data, src.path, src.cut)) != 1:
             return "give either the replay-buffer bytes or a recording file"
         if src.duration_s <= 0:
             return f"a clip needs a length; {src.duration_s:g} s was asked for"
@@ -275,21 +285,21 @@ class ExportQueue:
             return ""
         return check_duration(preset, src.duration_s)
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            with self._cond:
-                while not self._waiting and not self._stop.is_set():
-                    self._cond.wait(0.5)
-                if self._stop.is_set():
-                    break
-                job = self._waiting.pop(0)
-                job.status = replace(job.status, state=JobState.RUNNING, message="Exporting…")
-            self._publish(job)
-            try:
-                self._export(job)
-            except Exception as exc:  # one bad export never stops the queue
-                log.exception("export %d failed", job.id)
-                self._finish(job, JobState.FAILED, f"Clip not made: {exc}.")
+    def _step(self) -> float:
+        with self._cond:
+            if not self._waiting and not self._stop.is_set():
+                self._cond.wait(0.5)
+            if self._stop.is_set() or not self._waiting:
+                return 0.0
+            job = self._waiting.pop(0)
+            job.status = replace(job.status, state=JobState.RUNNING, message="Exporting…")
+        self._publish(job)
+        try:
+            self._export(job)
+        except Exception as exc:  # one bad export never stops the queue
+            log.exception("export %d failed", job.id)
+            self._finish(job, JobState.FAILED, f"Clip not made: {exc}.")
+        return 0.0
 
     def _export(self, job: ExportJob) -> None:
         request = job.request
@@ -353,6 +363,11 @@ class ExportQueue:
     def _inputs(self, request: ExportRequest, work: Path) -> list[Segment]:
         """The TS files the export reads, each starting at a keyframe at or before its wanted start."""
         src = request.source
+        if src.cut is not None:
+            got = src.cut()
+            if got is None or not got[0]:
+                raise ExportError("the replay buffer holds nothing of that stretch (no keyframe from the encoder yet)")
+            src = replace(src, data=got[0], start_s=got[1])
         if src.data is not None:
             path = work / "input.ts"
             path.write_bytes(src.data)

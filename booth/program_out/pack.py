@@ -31,10 +31,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from booth.core.clip_plan import MomentKind, clip_window, moment_kind, plan_recap
-from booth.core.clip_presets import Framing, Rect, find_preset
+from booth.core.clip_presets import Framing, Rect, find_preset, overlay_extent
 from booth.core.clock import ManualClock
 from booth.core.drop import Drop
 from booth.core.events import EVENT_TYPES, event_from_dict
+from booth.core.overlay import WHITE, Corner, OverlayModel
 from booth.devices.clip_export import ExportError, probe_video
 from booth.program_out.export import ExportQueue, ExportRequest, ExportSource, ExportStatus, JobState
 from booth.program_out.ts_window import TsWindowError, read_ts_window
@@ -88,6 +89,20 @@ def moments_from_log(
         moments.append(PackMoment(int(index) if isinstance(index, int) else len(moments), reason, moment_kind(reason),
                                   max(0.0, float(stream_s) - recording_offset_s), row.wall, stock, sku))  # fmt: skip
     return moments
+
+
+def overlay_places(session: SessionRow, frame_w: int, frame_h: int) -> Rect | None:
+    """Every place the burned-in plate could have had in this session's program (each product at its
+    widest count, every timer label), for the crop's lift: the pack does not know each frame's text."""
+    spec = spec_from_snapshot(session.config)
+    try:
+        corner = Corner(str(session.config.get("corner", Corner.BOTTOM_LEFT.value)))
+    except ValueError:
+        corner = Corner.BOTTOM_LEFT
+    labels = ("STARTS SOON", "LIVE", "LAST CALL", "OFFER ENDED", "SOLD OUT")
+    models = [OverlayModel(sku.name, text, WHITE, "00:00", label, WHITE, corner)
+              for sku in spec.skus for text in (f"{sku.stock} LEFT", "SOLD OUT") for label in labels]  # fmt: skip
+    return overlay_extent(frame_w, frame_h, models)
 
 
 @dataclass(frozen=True)

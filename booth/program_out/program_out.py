@@ -6,6 +6,9 @@ program feed ──► encoder link (process) ──TS chunks──┬─► rep
                                                      ├─► recorder (file, fsync 1 s; stops when the disk guard says so)
                                                      └─► ingest supervisor ──► ffmpeg -c copy per ingest
 moments (first sale, low stock, sold out, cuts) ─────────► clips around them
+clean feed (program without overlay, optional) ──► clean encoder link (nice 10) ──┬─► clean replay buffer
+                                                                                  └─► clean recording
+Shift+C / Output view ──► live clips ──► export queue (booth-export, ffmpeg at nice 19) ──► 9:16 / 16:9 MP4
 ```
 
 Each part runs on its own named worker and publishes an immutable status; `status()` only
@@ -20,8 +23,10 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import replace
 from pathlib import Path
 
+from booth.core.clip_presets import Rect
 from booth.core.config import ProgramConfig
 from booth.core.frames import FrameStamp, ProgramFrame
 from booth.core.health.system import MB, DiskStatus, format_bytes
@@ -39,14 +44,28 @@ from booth.devices.encoder import EncoderProcess, EncoderSettings
 from booth.devices.ingest import FfmpegMissing, FfmpegPusher, ffmpeg_path
 from booth.program_out.clips import ClipMaker, ClipResult, resolved_future
 from booth.program_out.encoder_link import EncoderLink
+from booth.program_out.export import ExportJob, ExportQueue
 from booth.program_out.ingests import IngestSupervisor, queue_limit
+from booth.program_out.live_clips import ClipOrder, LiveClips, Stretch
 from booth.program_out.moments import DropSource, MomentLog
+from booth.program_out.overlay_history import OverlayHistory
 from booth.program_out.recorder import Recorder
 from booth.program_out.replay import Chunk, ReplayBuffer
 from booth.runtime.feed import Feed
 
 log = logging.getLogger(__name__)
 
+# The clean feed (booth bench clips, README "The clean picture"): an intermediate every clean clip is
+# re-encoded from, so cheap settings; below the program's encoder (0) and above exports (19).
+CLEAN_KBPS = 3000
+CLEAN_AUDIO_KBPS = 96
+CLEAN_PRESET = "ultrafast"
+CLEAN_NICE = 10
+
+
+def recording_bytes_per_s(config: OutputConfig, clean: bool) -> float:
+    """What recording costs on disk per second: the program, plus the clean recording when it runs."""
+    return config.stream_bytes_per_s + ((CLEAN_KBPS + CLEAN_AUDIO_KBPS) * 125.0 if clean else 0.0)
 
 
 class ProgramOut:
@@ -68,7 +87,11 @@ class ProgramOut:
         times: PolicyTimes | None = None,
         encoder_factory: Callable[[EncoderSettings], EncoderProcess] = EncoderProcess,
         pusher_factory: Callable[[IngestTarget], FfmpegPusher] = FfmpegPusher,
+        clean_feed: Feed[ProgramFrame, FrameStamp] | None = None,
+        overlay_box: Callable[[], Rect | None] = lambda: None,
     ) -> None:
+        """`clean_feed`: the program without the overlay (the compositor's `clean`), encoded lightly
+        for clean clips; None = no clean clips. `overlay_box()`: the burned-in plate's place now."""
         self.config = config
         self.program = program
         self.recording = recording or RecordingConfig()
@@ -89,6 +112,21 @@ class ProgramOut:
         self.recorder: Recorder | None = None
         self.ingests: IngestSupervisor | None = None
         self.clips = ClipMaker(self.clips_folder, self.replay, lambda: self.recorder, wall)
+        self.clean_settings = replace(self.settings, bitrate_kbps=CLEAN_KBPS, audio_kbps=CLEAN_AUDIO_KBPS,
+                                      preset=CLEAN_PRESET)  # fmt: skip
+        self.clean_replay: ReplayBuffer | None = None
+        self.clean_encoder: EncoderLink | None = None
+        self.clean_recorder: Recorder | None = None
+        if clean_feed is not None:
+            self.clean_replay = ReplayBuffer(config.replay_s)
+            self.clean_encoder = EncoderLink(self.clean_settings, clean_feed, self._on_clean_chunk, clock,
+                                             encoder_factory, name="clean", nice=CLEAN_NICE)  # fmt: skip
+        self.exports = ExportQueue(clock=clock)
+        clean = Stretch(self.clean_replay, lambda: self.clean_recorder) if self.clean_replay is not None else None
+        self.overlay_history = OverlayHistory(overlay_box, config.replay_s, clock)
+        self.live_clips = LiveClips(self.exports, self.clips_folder, program.size, program.fps,
+                                    Stretch(self.replay, lambda: self.recorder), clean, self.overlay_history.union,
+                                    clock, wall)  # fmt: skip
         self._url_error = ""
         self._switch_listeners: list[Callable[[str, str, str], None]] = []
         self._bytes: deque[tuple[float, int]] = deque()
@@ -120,7 +158,15 @@ class ProgramOut:
             stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(self._wall()))
             self.recorder = Recorder(self.recording_folder / f"booth-{stamp}.ts", self._clock, disk_low=self._disk_low)
             self.recorder.start()
+            if self.clean_encoder is not None:
+                self.clean_recorder = Recorder(self.recording_folder / f"booth-{stamp}-clean.ts", self._clock,
+                                               disk_low=self._disk_low, name="booth-clean-record")  # fmt: skip
+                self.clean_recorder.start()
         self.encoder.start()
+        if self.clean_encoder is not None:
+            self.clean_encoder.start()
+        self.exports.start()
+        self.overlay_history.start()
         if self.ingests is not None:
             self.ingests.start()
         self.clips.start()
@@ -132,9 +178,15 @@ class ProgramOut:
         if self.ingests is not None:
             self.ingests.stop()
         self.clips.stop()
+        self.overlay_history.stop()
+        self.exports.stop()
         self.encoder.stop()
+        if self.clean_encoder is not None:
+            self.clean_encoder.stop()
         if self.recorder is not None:
             self.recorder.stop()
+        if self.clean_recorder is not None:
+            self.clean_recorder.stop()
         self._running = False
         status = self.encoder.status()
         log.info("program out stopped: %d frames sent, %d dropped", status.frames_sent, status.dropped_frames)
@@ -145,6 +197,31 @@ class ProgramOut:
         """The microphone seam: PCM s16le mono 48 kHz, in order, its first sample captured at
         `captured_at` (monotonic). Without it the stream carries silence."""
         self.encoder.push_audio(pcm, captured_at)
+        if self.clean_encoder is not None:
+            self.clean_encoder.push_audio(pcm, captured_at)
+
+    def export_clip(self, order: ClipOrder) -> ExportJob:
+        """A 9:16 (or captioned / clean 16:9) clip on the export worker; never blocks. Progress:
+        `exports.on_update`; the job's future resolves with the final status."""
+        return self.live_clips.export(order)
+
+    def export_moment_clip(self, index: int, order: ClipOrder) -> ExportJob:
+        """`order` around marked moment `index` (two thirds before it), from memory or the recording."""
+        at = self.moments_log.at(index)
+        moments = self.moments_log.moments()
+        if at is None:
+            return self.live_clips.refuse(order, f"there is no moment {index}")
+        return self.live_clips.export(replace(order, at=at, label=order.label or moments[index].reason))
+
+    @property
+    def recordings(self) -> dict[str, str]:
+        """The recording files of this run: program (overlay burned in) and clean, where made."""
+        found = {}
+        if self.recorder is not None:
+            found["program"] = str(self.recorder.path)
+        if self.clean_recorder is not None:
+            found["clean"] = str(self.clean_recorder.path)
+        return found
 
     def clip(self, seconds: float | None = None) -> Future[ClipResult]:
         """Save the last `seconds` (default `clip_seconds`) as an MP4; the future resolves in ~1 s."""
@@ -193,7 +270,8 @@ class ProgramOut:
         recorder = self.recorder
         disk = self._disk()
         free = disk.free_bytes if disk is not None else None
-        minutes = (free / self.config.stream_bytes_per_s / 60) if free is not None else None
+        per_s = recording_bytes_per_s(self.config, self.clean_encoder is not None)
+        minutes = (free / per_s / 60) if free is not None else None
         disk_warning = ""
         if recorder is not None and minutes is not None and minutes < self.recording.warn_minutes:
             disk_warning = f"Only {minutes:.0f} min of recording space left ({format_bytes(free or 0)} free)."
@@ -225,6 +303,10 @@ class ProgramOut:
     @property
     def problems(self) -> list[str]:
         found = self.encoder.problems
+        if self.clean_encoder is not None:
+            found += self.clean_encoder.problems
+        if self.exports.problem:
+            found.append(self.exports.problem)
         if self.ingests is not None and self.ingests.problem:
             found.append(self.ingests.problem)
         return found
@@ -239,6 +321,12 @@ class ProgramOut:
             self.ingests.offer(chunk)
         with self._bytes_lock:
             self._bytes.append((chunk.at, len(chunk.data)))
+
+    def _on_clean_chunk(self, chunk: Chunk) -> None:  # the clean encoder reader's worker
+        if self.clean_replay is not None:
+            self.clean_replay.append(chunk)
+        if self.clean_recorder is not None:
+            self.clean_recorder.put(chunk)
 
     def _disk_low(self) -> str | None:
         disk = self._disk()

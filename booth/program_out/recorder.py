@@ -35,6 +35,7 @@ class Recorder:
         clock: Callable[[], float],
         max_queue_bytes: int = 64 * MB,
         disk_low: Callable[[], str | None] = lambda: None,
+        name: str = "booth-output-record",
     ) -> None:
         self.path = path
         self._clock = clock
@@ -50,7 +51,7 @@ class Recorder:
         self.bytes_written = 0
         self.error = ""
         self.dropped_chunks = 0
-        self._worker = Worker("booth-output-record", self._step, "Recording", on_stop=self._finish,
+        self._worker = Worker(name, self._step, "Recording", on_stop=self._finish,
                               join_timeout_s=10.0)  # fmt: skip
 
     @property
@@ -153,22 +154,28 @@ class Recorder:
 
     def read_window(self, start: float, end: float) -> bytes | None:
         """The recorded bytes from the last keyframe at or before `start` to the first one after `end`."""
+        got = self.window(start, end)
+        return got[0] if got is not None else None
+
+    def window(self, start: float, end: float) -> tuple[bytes, float] | None:
+        """As `read_window`, with the arrival time of the keyframe the bytes start at."""
         with self._lock:
             index = list(self._index)
         if not index:
             return None
         begin = 0
+        begin_at = index[0][0]
         stop_at: int | None = None
         for at, offset in index:
             if at <= start:
-                begin = offset
+                begin, begin_at = offset, at
             if at > end:
                 stop_at = offset
                 break
         try:
             with open(self.path, "rb") as f:
                 f.seek(begin)
-                return f.read((stop_at - begin) if stop_at is not None else self.bytes_written - begin)
+                return f.read((stop_at - begin) if stop_at is not None else self.bytes_written - begin), begin_at
         except OSError as exc:
             log.warning("could not read the recording %s: %s", self.path, exc)
             return None

@@ -59,6 +59,7 @@ from booth.core.events import (
     event_from_dict,
 )
 from booth.core.shop.events import ShopReturned, ShopSold, StallSaleConfirmed, StallSaleRefused, SyncIncident
+from booth.reports.pack_links import PackLinks
 from booth.reports.show_kpis import SegmentReport, SegmentTracker, scorecards, segment_reports
 from booth.store import kinds
 from booth.store.reader import EventRow, SampleRow, SessionRow
@@ -190,6 +191,8 @@ class Report:
     segments: list[SegmentReport] = field(default_factory=list)
     scorecards: list[Scorecard] = field(default_factory=list)
     gate: dict[str, Any] | None = None  # going live: the rehearsals the file asked for, and any override
+    recordings: dict[str, str] = field(default_factory=dict)  # "program" / "clean" → path (the `recording` record)
+    pack: PackLinks | None = None  # the pack's clips and thumbnails, read from its manifest (booth.reports.pack_links)
 
     @property
     def rehearsal(self) -> bool:
@@ -290,6 +293,8 @@ def build_report(session: SessionRow, events: list[EventRow], samples: list[Samp
         skus=sku_reports,
         clips=[_clip(row) for row in events if row.kind == kinds.CLIP],
         shop=shop,
+        recordings=next(({str(k): str(v) for k, v in row.payload.items()} for row in reversed(events)
+                         if row.kind == kinds.RECORDING), {}),
     )
     if offer_start is not None:
         in_72h = sum(s.qty for s in surviving if s.at_wall - offer_start <= VELOCITY_WINDOW_S)

@@ -15,6 +15,7 @@ from typing import Any
 
 from booth.core.drills import Scorecard, format_figure
 from booth.reports.kpis import Report, ShopReport
+from booth.reports.pack_links import PackLinks
 from booth.store.reader import SessionSummary
 
 FORMATS = ("table", "json", "csv", "html")
@@ -259,7 +260,7 @@ def render_json(report: Report) -> str:
     data = dataclasses.asdict(report)
     data["rehearsal"] = report.rehearsal
     data["scorecards"] = [card.to_json() for card in report.scorecards]  # with each card's verdict
-    return json.dumps(data, indent=2, ensure_ascii=False)
+    return json.dumps(data, indent=2, ensure_ascii=False, default=str)  # paths of the pack as text
 
 
 def render_csv(report: Report) -> str:
@@ -470,7 +471,28 @@ th{color:#9fb4c7;font-weight:600}svg{background:#1a1d22;border-radius:8px;margin
 .tick{fill:#9aa0a6;font-size:11px}.label{fill:#c8ccd0;font-size:12px}.legend{font-size:12px}
 .none{color:#9aa0a6}
 .rehearsal{background:#ff3b30;color:#fff;font-weight:800;padding:.5rem .8rem;border-radius:8px}
+.pack{display:flex;flex-wrap:wrap;gap:.8rem}.clip{margin:0;width:160px}.clip figcaption{font-size:12px}
+.clip a{color:#8ecae6}
 """
+
+
+def _pack_html(pack: PackLinks) -> str:
+    """A thumbnail per clip, each linking to its MP4, with the moment, its time and the stock then."""
+    esc = html.escape
+    if not pack.clips:
+        return f'<p class="none">{esc(pack.note or "The pack has no clips.")}</p>'
+    cards = []
+    for clip in pack.clips:
+        href = esc(clip.file.absolute().as_uri(), quote=True)
+        picture = (f'<img src="{esc(clip.thumbnail.absolute().as_uri(), quote=True)}" alt="{esc(clip.moment)}" '
+                   'width="135">' if clip.thumbnail is not None else "")  # fmt: skip
+        when = f" at {fmt_clock(clip.time_s)}" if clip.time_s is not None else ""
+        stock = f" · {clip.stock_then} left" if clip.stock_then is not None else ""
+        length = f" · {fmt_dur(clip.duration_s)}" if clip.duration_s is not None else ""
+        cards.append(f'<figure class="clip"><a href="{href}">{picture}</a><figcaption><a href="{href}">'
+                     f"{esc(clip.moment)}</a>{esc(when + stock + length)}</figcaption></figure>")  # fmt: skip
+    return (f'<p class="meta">{esc(str(pack.folder))}</p><div class="pack">' + "".join(cards)
+            + "</div>")  # fmt: skip
 
 
 def render_html(report: Report) -> str:
@@ -549,6 +571,8 @@ def render_html(report: Report) -> str:
         if report.clips
         else '<p class="none">None.</p>'
     )
+    if report.pack is not None:
+        sections += ["<h2>Clip pack</h2>", _pack_html(report.pack)]
     if report.incidents:
         sections += ["<h2>Incidents</h2>", _html_table(
             ["At", "What", "Message"], [[fmt_time(i.wall), i.what, i.message] for i in report.incidents]

@@ -68,10 +68,11 @@ OVERLAY: Final = "overlay"
 DRILL: Final = "drill"
 SCORECARD: Final = "scorecard"
 GATE: Final = "gate"
+RECORDING: Final = "recording"  # the run's recording files: {"program": path, "clean": path}
 
 NON_DROP_KINDS: Final = frozenset(
     {SOURCE_SWITCH, OUTPUT_SWITCH, ALERT, CLIP, MOMENT, VIEWERS, INCIDENT, SHUTDOWN, API_CALL, OVERLAY}
-    | {DRILL, SCORECARD, GATE}
+    | {DRILL, SCORECARD, GATE, RECORDING}
 )
 
 # metric → unit. Producers may send other metrics; reports read these.

@@ -112,7 +112,9 @@ class CodeCatcher(QObject):
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self._run(self.decoder.enter(now))
         elif not event.isAutoRepeat():
-            self._run(self.decoder.key(event.text().upper(), now))
+            # The case says whether Shift was held (not Caps Lock): a lone Shift+C is the 9:16 clip, not C.
+            shifted = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            self._run(self.decoder.key(event.text().upper() if shifted else event.text().lower(), now))
             self._timer.start(round(self.decoder.gap_s * 1000) + 10)
         return True
 
@@ -131,10 +133,10 @@ class CodeCatcher(QObject):
         for action in actions:
             if action.kind == "code":
                 self._timer.stop()
-                self._on_code(action.text)
+                self._on_code(action.text.upper())
             elif action.kind == "replay":
-                self._replay(action.text)
+                self._replay(action.text)  # "c", or "C" when Shift was held (the host's Shift+C)
             elif action.kind == "dropped":
-                self._dropped(action.text)
+                self._dropped(action.text.upper())
             elif action.kind == "enter":
                 self._enter()

@@ -19,6 +19,7 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("extend", ("E",), "Extend the offer by 30 s"),
     Binding("adjust", ("A",), "Adjust stock of the featured product (asks first)"),
     Binding("clip", ("C",), "Save the last 30 s of the program (overlay included) as an MP4"),
+    Binding("vertical_clip", ("Shift+C",), "Export a 9:16 clip of the last seconds ([clips] preset and caption)"),
     Binding("next_product", ("Tab",), "Feature the next product"),
     Binding("enter_viewers", ("V",), "Enter the viewer count (for the report's decision rate)"),
     Binding("enter_code", ("R",), "Redeem a sticker code: type it (a USB scanner needs no key: just scan)"),

@@ -50,8 +50,11 @@ from booth.core.overlay import format_clock
 from booth.core.source_state import SourceState, SourceStatus
 from booth.drop.controller import DropController
 from booth.program_out.clips import ClipResult
+from booth.program_out.export import JobState
+from booth.program_out.live_clips import ClipOrder
 from booth.runtime.feed import Feed
 from booth.ui.bridge import DropEvents
+from booth.ui.clip_panel import ClipControl, ClipPanel, ExportUpdates, open_folder
 from booth.ui.code_entry import CodeCatcher
 from booth.ui.dialogs import AdjustStockDialog, CodeDialog, ConfirmDialog, KeyMapDialog, ViewerCountDialog
 from booth.ui.elided import ElidedLabel
@@ -146,6 +149,7 @@ class MainWindow(QMainWindow):
         viewer_time: Callable[[], str] | None = None,
         show_strip: ShowStrip | None = None,
         shop: ShopView | None = None,
+        clips: ClipControl | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle(title)
@@ -172,6 +176,17 @@ class MainWindow(QMainWindow):
         self.output_panel = OutputPanel()
         self.output_panel.clip_requested.connect(self.clip)
         self.output_panel.export_requested.connect(self._on_output_panel_export_requested)
+        self._clips = clips
+        self.clip_panel: ClipPanel | None = None
+        if clips is not None:  # short-form clips: booth.ui.clip_panel, under the output figures
+            self.clip_panel = ClipPanel(clips.defaults, clips.has_clean)
+            self.output_panel.layout().addWidget(self.clip_panel)
+            self._export_updates = ExportUpdates(self)
+            self._export_updates.updated.connect(self.clip_panel.show_export)
+            clips.on_update(self._export_updates.publish)
+            self.clip_panel.export_requested.connect(self._export_clip)
+            self.clip_panel.cancel_requested.connect(clips.cancel)
+            self.clip_panel.open_folder_requested.connect(open_folder)
         self.source_details = SourceDetails()
         self.message_log = MessageLog()
         self.tech = TechLeadWindow(self, settings, cover=self.preview_area)
@@ -429,6 +444,35 @@ class MainWindow(QMainWindow):
             lambda future: self.drop_events.clipped(future.result() if not future.exception() else None)
         )
 
+    def vertical_clip(self) -> None:
+        """Shift+C: a 9:16 clip of the last seconds, with the overlay, as [clips] says."""
+        if self._clips is None:
+            self.show_message("Clips need the program output, which is not running.", "warn")
+            return
+        d = self._clips.defaults
+        if not d.enabled:
+            self.show_message("9:16 clips are off ([clips] enabled = false); C still saves a 16:9 clip.", "warn")
+            return
+        self._export_clip(ClipOrder(d.seconds, d.preset, d.framing, d.focus, False, d.caption), panel=False)
+
+    def _export_clip(self, order: ClipOrder, panel: bool = True) -> None:
+        assert self._clips is not None
+        moment = self.output_panel.moment_list.currentItem()
+        if panel and self.clip_panel is not None and self.clip_panel.around_moment.isChecked():
+            if moment is None:
+                self.show_message("Select a moment in the list first (or untick 'around the selected moment').",
+                                  "warn")  # fmt: skip
+                return
+            job = self._clips.export_moment(int(moment.data(Qt.ItemDataRole.UserRole)), order)
+        else:
+            job = self._clips.export(order)  # never blocks: the export worker cuts and encodes
+        if self.clip_panel is not None:
+            self.clip_panel.show_export(job.status)
+        if job.status.state is JobState.FAILED:
+            self.show_message(job.status.message, "error")
+        else:
+            self.show_message(f"Exporting a clip: {job.status.label}… (progress in the Output view, H)", "info")
+
     def _on_output_panel_export_requested(self, index: int) -> None:
         if self._output is None:
             return
@@ -484,11 +528,14 @@ class MainWindow(QMainWindow):
                               "warn")  # fmt: skip
 
     def _replay_key(self, char: str) -> None:
-        """A lone letter or digit the code catcher held back: its shortcut, now."""
-        for binding in BINDINGS:
-            if char.upper() in binding.keys:
-                self._handler(binding.action)()
-                return
+        """A lone letter or digit the code catcher held back: its shortcut, now ("C" held with Shift is
+        Shift+C, the 9:16 clip; "c" is C)."""
+        wanted = [f"Shift+{char}", char.upper()] if char.isalpha() and char.isupper() else [char.upper()]
+        for key in wanted:
+            for binding in BINDINGS:
+                if key in binding.keys:
+                    self._handler(binding.action)()
+                    return
 
     def _on_code_catcher_dropped(self, text: str) -> None:
         self.show_message(f"Ignored {text[:24]!r}: typed like a scanner, but no Enter ended it.", "warn")
@@ -710,6 +757,8 @@ class MainWindow(QMainWindow):
         if self._output is not None and output_status is not None and tech_open:
             self.output_panel.set_status(output_status)
             self.output_panel.set_moments(self._output.moments())
+            if self.clip_panel is not None and self._clips is not None:
+                self.clip_panel.set_clean_line(self._clips.clean_line())
         shop_status = self._shop.status() if self._shop is not None else None
         shop_alerts = tuple(Alert(f"shop.{a.what}", _SYNC_SEVERITY.get(a.severity, Severity.WARN), a.message, 0.0)
                             for a in (shop_status.alerts if shop_status is not None else ()))  # fmt: skip

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
+from pathlib import Path
 
 import pytest
 
+from booth.app.report import main as report_main
+from booth.core.clip_plan import pack_folder
 from booth.core.config import parse_config
 from booth.core.events import SaleRecorded, TimerStarted
 from booth.program_out.pack import make_pack, moments_from_log
@@ -17,6 +21,7 @@ from booth.store.session_log import SessionLog
 from tests.program_out.clips.conftest import FPS, streams, video_packets
 
 T0 = 1_700_000_000.0
+RECORDING = "booth-20231114-221320.ts"
 DROP = {
     "drop": {"title": "Tee drop", "timer_seconds": 60, "low_stock_at": 3, "critical_stock_at": 1},
     "sku": [{"id": "tee", "name": "TEE / BLACK", "stock": 5}, {"id": "cap", "name": "CAP / RED", "stock": 4}],
@@ -43,6 +48,7 @@ def session_log(tmp_path):
         log.record(kinds.MOMENT, {"index": index, "reason": reason, "stream_s": at}, wall=T0 + at)
 
     log.append(TimerStarted(T0, deadline_wall=T0 + 60), lambda e: None, lambda e, r: pytest.fail(r))
+    log.record(kinds.RECORDING, {"program": str(tmp_path / RECORDING)}, wall=T0)  # as program out logs it
     sale(0.9, 1)
     moment(1.0, 0, "first sale")
     sale(2.4, 1)
@@ -63,9 +69,11 @@ def test_the_pack_has_a_clip_and_thumbnail_per_moment_a_recap_and_a_manifest_mat
         session = reader.session()
         moments = moments_from_log(session, reader.events(session.id))
     assert [(m.at_s, m.reason, m.stock_then) for m in moments] == MOMENTS
-    folder = tmp_path / "pack-1"
+    recording = tmp_path / RECORDING
+    recording.write_bytes(program.path.read_bytes())
+    folder = Path(pack_folder(recording))  # beside the recording, where the report looks for it
     progress: list[tuple[int, int]] = []
-    result = make_pack(moments, program.path, folder, exports, preset="tiktok-720", overlay=program.overlay,
+    result = make_pack(moments, recording, folder, exports, preset="tiktok-720", overlay=program.overlay,
                        clip_s=3.0, on_progress=lambda done, total, _s: progress.append((done, total)))  # fmt: skip
     assert result.ok, result.problems
     assert progress[-1] == (5, 5)
@@ -90,6 +98,20 @@ def test_the_pack_has_a_clip_and_thumbnail_per_moment_a_recap_and_a_manifest_mat
     files = {p.name for p in folder.iterdir()}
     assert {r["file"] for r in rows} | {r["thumbnail"] for r in rows} | {"manifest.csv", "manifest.json"} == files
 
+    # The HTML report links every clip and shows every thumbnail, found through the log's recording record.
+    html = report_html(tmp_path)
+    assert "<h2>Clip pack</h2>" in html
+    for row in rows:
+        assert f'href="{(folder / row["file"]).as_uri()}"' in html
+        assert f'src="{(folder / row["thumbnail"]).as_uri()}"' in html
+        assert row["moment"] in html
+
+
+def report_html(data_dir: Path) -> str:
+    out = data_dir / "report.html"
+    assert report_main(["--format", "html", "--out", str(out), "--data-dir", str(data_dir)]) == 0
+    return out.read_text(encoding="utf-8")
+
 
 def test_a_pack_without_its_recording_says_so(exports, session_log, tmp_path) -> None:
     with SessionReader(session_log) as reader:
@@ -97,3 +119,24 @@ def test_a_pack_without_its_recording_says_so(exports, session_log, tmp_path) ->
         moments = moments_from_log(session, reader.events(session.id))
     result = make_pack(moments, tmp_path / "gone.ts", tmp_path / "pack", exports, clip_s=3.0)
     assert not result.ok and "needs the recording" in result.problems[0]
+    assert "No pack made yet" in report_html(tmp_path)  # the report says where it would be
+
+
+def test_booth_pack_cuts_the_logged_recording_and_the_report_links_it(program, session_log, tmp_path, capsys) -> None:
+    from booth.app.pack_command import add_arguments, run
+
+    recording = tmp_path / RECORDING
+    recording.write_bytes(program.path.read_bytes())
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(["--data-dir", str(tmp_path), "--preset", "tiktok-720", "--clip-seconds", "3"])
+    assert run(args) == 0, capsys.readouterr().err
+    folder = Path(pack_folder(recording))
+    assert f"Pack: 5 clips in {folder}" in capsys.readouterr().out
+    document = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert [c["moment"] for c in document["clips"]] == [m[1] for m in MOMENTS] + ["recap"]
+    html = report_html(tmp_path)
+    for clip in document["clips"]:
+        assert f'href="{(folder / clip["file"]).as_uri()}"' in html
+    clean = parser.parse_args(["--data-dir", str(tmp_path), "--clean"])
+    assert run(clean) == 1 and "no clean recording in its log" in capsys.readouterr().err
