@@ -243,7 +243,7 @@ class DrillRunner:
         if health is None or disk is None:
             return not_applicable(name, "rig health is not running", wall0)
         config = self.booth.config
-        per_s = config.output.stream_bytes_per_s
+        per_s = config.recording_bytes_per_s  # the clean recording too, when it runs
         floor = config.recording.min_free_mb * MB  # above it, so the recording goes on (nothing lost)
         free = max(int(floor * 1.05), int(config.recording.critical_minutes * 60 * per_s / 2))
         if free / per_s / 60 >= config.recording.warn_minutes:

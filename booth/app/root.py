@@ -47,7 +47,7 @@ from booth.drop.controller import DropController, Journal
 from booth.drop.session import DropSession
 from booth.health.monitors import HealthMonitor
 from booth.ops.metrics import MetricsSources
-from booth.program_out.program_out import ProgramOut, recording_bytes_per_s
+from booth.program_out.program_out import ProgramOut
 from booth.program_out.viewer_delay import ViewerDelayMonitor
 from booth.runtime.disk_guard import DiskGuard
 from booth.store.paths import resolve_data_dir
@@ -209,7 +209,7 @@ def add_rig(booth: Booth, options: Options) -> Booth:
     folder = recording_folder(options, config)
     data_dir = resolve_data_dir(options.data_dir)
     faults = booth.faults
-    per_s = recording_bytes_per_s(config.output, booth.compositor.clean is not None)  # the clean recording too
+    per_s = config.output.recording_bytes_per_s(booth.compositor.clean is not None)  # the clean recording too
     disk = DiskGuard(folder or data_dir, config.recording, per_s, log_folder=data_dir,
                      disk_usage=faults.wrap_disk_usage(shutil.disk_usage) if faults is not None else shutil.disk_usage)
     booth.disk = disk

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 
 from booth.core.clip_presets import Rect
 from booth.core.frames import FrameStamp, ProgramFrame
+from booth.core.output import CLEAN_AUDIO_KBPS, CLEAN_KBPS
 from booth.core.overlay import OverlayModel
 from booth.devices.demo import DemoSource
 from booth.devices.encoder import EncoderSettings
 from booth.devices.imaging import to_program
 from booth.program_out.encoder_link import EncoderLink
-from booth.program_out.program_out import CLEAN_AUDIO_KBPS, CLEAN_KBPS, CLEAN_NICE, CLEAN_PRESET
+from booth.program_out.program_out import CLEAN_NICE, CLEAN_PRESET
 from booth.program_out.replay import Chunk
 from booth.runtime.feed import Feed
 

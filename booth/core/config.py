@@ -64,6 +64,11 @@ class BoothConfig:
     def is_demo(self) -> bool:
         return self.path is None
 
+    @property
+    def recording_bytes_per_s(self) -> float:
+        """Disk per second while recording: the program, and the clean recording when the clean feed runs."""
+        return self.output.recording_bytes_per_s(self.clips.enabled and self.clips.clean)
+
 
 def demo_config() -> BoothConfig:
     """The drop Booth runs when nothing is configured: 50 units, 90 s, demo source."""

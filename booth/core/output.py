@@ -27,6 +27,9 @@ from booth.core.redact import mask, redact_text, redact_url
 
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium")
 INGEST_SCHEMES = ("rtmp", "rtmps", "srt")
+# the clean feed's encode (program out; README "The clean picture"): cheap, every clean clip re-encodes it
+CLEAN_KBPS = 3000
+CLEAN_AUDIO_KBPS = 96
 
 
 class IngestUrlError(ValueError):
@@ -107,6 +110,10 @@ class OutputConfig:
     def stream_bytes_per_s(self) -> float:
         """What the encoded program (video + audio) costs per second, on the wire and on disk."""
         return (self.bitrate_kbps + self.audio_kbps) * 125.0
+
+    def recording_bytes_per_s(self, clean: bool) -> float:
+        """What recording costs on disk per second: the program, plus the clean recording when it runs."""
+        return self.stream_bytes_per_s + ((CLEAN_KBPS + CLEAN_AUDIO_KBPS) * 125.0 if clean else 0.0)
 
     def targets(self) -> tuple[IngestTarget, ...]:
         found = []

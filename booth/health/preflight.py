@@ -115,7 +115,7 @@ def run_preflight(
         items.append(check_source("secondary", config.secondary))
     after_sources = len(items)
     items.append(_power(sensors, config.drop.timer_seconds, t))
-    disk = DiskGuard(recording_folder or Path("."), config.recording, config.output.stream_bytes_per_s).check_now()
+    disk = DiskGuard(recording_folder or Path("."), config.recording, config.recording_bytes_per_s).check_now()
     items.append(_disk(disk, t))
     items.append(_interfaces(sensors))
     items.append(_mic(audio, health.mic, health.mic_wanted))

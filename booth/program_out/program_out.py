@@ -31,6 +31,8 @@ from booth.core.config import ProgramConfig
 from booth.core.frames import FrameStamp, ProgramFrame
 from booth.core.health.system import MB, DiskStatus, format_bytes
 from booth.core.output import (
+    CLEAN_AUDIO_KBPS,
+    CLEAN_KBPS,
     IngestTarget,
     IngestUrlError,
     Moment,
@@ -57,15 +59,8 @@ log = logging.getLogger(__name__)
 
 # The clean feed (booth bench clips, README "The clean picture"): an intermediate every clean clip is
 # re-encoded from, so cheap settings; below the program's encoder (0) and above exports (19).
-CLEAN_KBPS = 3000
-CLEAN_AUDIO_KBPS = 96
 CLEAN_PRESET = "ultrafast"
 CLEAN_NICE = 10
-
-
-def recording_bytes_per_s(config: OutputConfig, clean: bool) -> float:
-    """What recording costs on disk per second: the program, plus the clean recording when it runs."""
-    return config.stream_bytes_per_s + ((CLEAN_KBPS + CLEAN_AUDIO_KBPS) * 125.0 if clean else 0.0)
 
 
 class ProgramOut:
@@ -270,7 +265,7 @@ class ProgramOut:
         recorder = self.recorder
         disk = self._disk()
         free = disk.free_bytes if disk is not None else None
-        per_s = recording_bytes_per_s(self.config, self.clean_encoder is not None)
+        per_s = self.config.recording_bytes_per_s(self.clean_encoder is not None)
         minutes = (free / per_s / 60) if free is not None else None
         disk_warning = ""
         if recorder is not None and minutes is not None and minutes < self.recording.warn_minutes:

@@ -91,3 +91,17 @@ def test_check_bad_config_exits_2(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "booth", "check", "--drop", str(bad)], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "health.mics: unknown key" in proc.stderr
+
+
+def test_check_counts_the_clean_recording_in_the_minutes_left(tmp_path):
+    """With the clean feed on, two recordings share the disk: the minutes left must say so."""
+    plain = _drop(tmp_path, "")
+    _code, report = _check("--drop", str(plain), "--probes", "1")
+    program_only = next(i for i in report["items"] if i["name"] == "recordings")
+    clean = tmp_path / "clean.toml"
+    clean.write_text(plain.read_text(encoding="utf-8") + "\n[clips]\nclean = true\n", encoding="utf-8")
+    _code, report = _check("--drop", str(clean), "--probes", "1")
+    both = next(i for i in report["items"] if i["name"] == "recordings")
+    assert "at 4.6 Mbit/s" in program_only["summary"], program_only["summary"]
+    assert "at 7.7 Mbit/s" in both["summary"], both["summary"]  # + the clean feed's 3.1 Mbit/s
+    assert both["figures"]["record_seconds_left"] < 0.7 * program_only["figures"]["record_seconds_left"]
