@@ -210,7 +210,7 @@ def _open_session(
     spec = config.drop.as_rehearsal(wall()) if kind == "rehearsal" else config.drop
     session_log.begin_session(config.drop.title, kind, config_snapshot(config, spec), session_id)
     log.info("session %d begun: %s (%s)", session_id, config.drop.title, kind)
-    return OpenedSession(session_log, session_id, spec, [], False, path, messages, news, kind=kind)
+    return OpenedSession(session_log, session_id, spec, [], False, path, messages, good_news=news, kind=kind)
 
 
 def _resume(

@@ -128,6 +128,21 @@ def test_serve_without_a_flag_asks_too_and_resume_goes_on_with_the_same_stock(tm
         assert serve.stop() == 0
 
 
+def test_a_new_session_over_an_unfinished_one_starts_with_the_full_stock(tmp_path):
+    """--new-session after a crash: the unfinished drop is closed and a fresh one serves (it used to crash
+    at start: the closing sentence landed where the API's recovered calls are kept)."""
+    drop, data = _open_a_session(tmp_path)
+    from booth.bench.store import ServeProcess, http_json
+
+    serve = ServeProcess(data, drop, extra=["--new-session"])
+    serve.start()
+    try:
+        status, state = http_json(serve.port, "GET", "/state", token=serve.token)
+        assert status == 200 and state["drop"]["skus"]["tee"]["left"] == 40
+    finally:
+        assert serve.stop() == 0
+
+
 def test_a_second_gui_on_the_same_folder_names_the_first_and_exits_2(tmp_path):
     from booth.bench.store import ServeProcess
 
