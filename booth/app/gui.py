@@ -303,8 +303,9 @@ def add_drills_tab(booth: Booth, window) -> None:  # type: ignore[no-untyped-def
     run = None
     if booth.faults is not None:
         from booth.app.drills import DrillDesk
+        from booth.app.rehearse import drill_shop
 
-        desk = DrillDesk(booth)
+        desk = DrillDesk(booth, drill_shop(booth))
         booth.lifecycle.add("drills", desk.start, desk.stop)
         run = desk.run
     window.drills_panel = DrillsPanel(DRILLS, run)

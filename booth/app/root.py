@@ -275,7 +275,7 @@ def add_rig(booth: Booth, options: Options) -> Booth:
         for capture_service in booth.captures:
             capture_service.on_delay_alert(records.input_delay_alert)
 
-    booth.shop = add_shop(lifecycle, config, options, controller, session, mark=output.mark)
+    booth.shop = add_shop(lifecycle, config, options, controller, session, mark=output.mark, faults=booth.faults)
 
     metrics = MetricsSources(
         health=health.latest,

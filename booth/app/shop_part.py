@@ -14,7 +14,8 @@ without `[shop]` it adds nothing and Booth works exactly as before. What it wire
   taken off the shop (compare-and-set above the pool's floor) before it is counted, so two booths can
   never both sell the pool's last one; a shop that does not answer within a second gets the sale
   queued like any other;
-- a rehearsal session reads the shop and never writes to it (shadow stock).
+- a rehearsal session reads the shop and never writes to it (shadow stock); its shop client goes
+  through the rehearsal's fault seam (`FaultSeams.shop_adapter`), where the shop-unreachable drill cuts it off.
 
 Credentials that cannot be read are one standing sentence: the counter then works from the quota alone,
 and the stall sales wait in the session log for a start that has them.
@@ -38,6 +39,7 @@ from booth.core.drop import Phase, Refusal
 from booth.core.events import Request, SaleRecorded
 from booth.core.shop.codes import StickerCode
 from booth.core.shop.settings import CredentialsError, ShopSettings
+from booth.devices.faults import FaultSeams
 from booth.drop.controller import ActionResult, DropController
 from booth.drop.session import DropSession
 from booth.runtime.worker import Worker
@@ -102,6 +104,11 @@ class ShopPart:
             return None
         shop = set(self.controller.spec.shop_skus)
         return self.sync.status({s.id: s.left for s in self.controller.view().skus if s.id in shop})
+
+    def host_alerts(self) -> list[tuple[str, str]]:
+        """(what, message) of each shop alert the host's line shows now (the shop drill's port)."""
+        status = self.status()
+        return [(a.what, a.message) for a in status.alerts] if status is not None else []
 
     def standing(self) -> list[str]:
         problems = [self.problem] if self.problem else []
@@ -284,8 +291,10 @@ def add_shop(
     controller: DropController,
     session: DropSession | None,
     mark: Callable[[str], object] | None = None,
+    faults: FaultSeams | None = None,
 ) -> ShopPart | None:
-    """The shop part for a drop with `[shop]` (None without one)."""
+    """The shop part for a drop with `[shop]` (None without one). `faults`: a rehearsal's fault seams; the
+    shop client's transport is then the one the shop-unreachable drill cuts off."""
     settings = config.shop
     if settings is None:
         return None
@@ -308,7 +317,7 @@ def add_shop(
         secret = None  # redeeming says which file to copy; selling works without it
     rehearsal = options.session_kind == "rehearsal" or _session_kind(session) == "rehearsal"
     client = ShopifyClient(settings.domain, credentials, settings.api_version, base_url=settings.api_base,
-                           timeout_s=2.0)  # fmt: skip
+                           timeout_s=2.0, transport=faults.shop_adapter() if faults is not None else None)  # fmt: skip
 
     def live() -> bool:
         return controller.view().phase in (Phase.LIVE, Phase.LAST_CALL)
