@@ -36,13 +36,15 @@ def run(args: argparse.Namespace) -> int:
         return 2
     report = run_preflight(config, probe_count=max(1, args.probes),
                            recording_folder=recording_folder(options, config))  # fmt: skip
-    if config.path is not None:  # the go-live gate: rehearsals of this very file, and every link of it
+    shop = shop_checks(config) if config.shop is not None else None  # asked once, told twice
+    if config.path is not None:  # the go-live gate: rehearsals of this very file, and every link of it (the shop too)
         from booth.app.gate import gate_items
         from booth.health.preflight import CheckReport
 
-        report = CheckReport((*report.items, *gate_items(config, options.data_dir, args.go_anyway)), report.config)
-    if config.shop is not None:
-        report = with_shop_checks(report, config)
+        gate = gate_items(config, options.data_dir, args.go_anyway, shop=shop)
+        report = CheckReport((*report.items, *gate), report.config)
+    if shop is not None:
+        report = with_shop_checks(report, shop)
     if args.json:
         print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     else:
@@ -50,13 +52,18 @@ def run(args: argparse.Namespace) -> int:
     return int(report.exit_code)
 
 
-def with_shop_checks(report: Any, config: Any) -> Any:
-    """The shop's pre-flight beside the rig's: the credentials work and every product resolves and is stocked."""
-    from booth.health.preflight import CheckItem, CheckReport, CheckStatus
+def shop_checks(config: Any) -> list[Any]:
+    """The shop's pre-flight: the credentials work and every product resolves and is stocked."""
     from booth.shop.preflight import check_shop
 
     shop = config.shop
-    checks = check_shop(shop, {s.id: s.name for s in config.drop.skus}, base_url=shop.api_base)
+    return check_shop(shop, {s.id: s.name for s in config.drop.skus}, base_url=shop.api_base)
+
+
+def with_shop_checks(report: Any, checks: list[Any]) -> Any:
+    """The shop's pre-flight items beside the rig's (the gate's one `shop` item sums them up)."""
+    from booth.health.preflight import CheckItem, CheckReport, CheckStatus
+
     items = tuple(CheckItem("shop", c.name, CheckStatus(c.status), c.summary, c.figures) for c in checks)
     return CheckReport(report.items + items, report.config)
 

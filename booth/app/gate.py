@@ -5,6 +5,8 @@
   recorded, so a change to the file after rehearsing counts as not rehearsed.
 - Links: the ingests in `[output]` accept a connection, the sticker-code sheet `[plan] codes_sheet`
   is there, each segment's `link` answers. (The health endpoints are probed by `booth check` itself.)
+- The shop, with `[shop]`: its credentials work and every SKU of the drop resolves to a stocked item
+  (`booth.shop.preflight.check_shop`, run once by `booth check`; its detailed items stand beside the gate's).
 
 It warns; it never blocks. Going live anyway is explicit (`--go-anyway`) and logged: the live session's
 log keeps a `gate` record with the verdict and the override, and the report shows it.
@@ -13,7 +15,9 @@ log keeps a `gate` record with the verdict and the override, and the report show
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from booth.core.config import BoothConfig
@@ -25,6 +29,9 @@ from booth.store import kinds
 from booth.store.db import StoreError
 from booth.store.paths import db_path, resolve_data_dir
 from booth.store.reader import SessionReader
+
+if TYPE_CHECKING:
+    from booth.shop.preflight import ShopCheck
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +70,10 @@ def rehearsal_gate(config: BoothConfig, data_dir: Path | None) -> GateVerdict:
     return gate(required_rehearsals(config), config.file_sha256, rehearsals)
 
 
-def gate_items(config: BoothConfig, data_dir: Path | None, go_anyway: bool = False) -> list[CheckItem]:
-    """`booth check`'s go-live items: the rehearsals, then every link of the drop."""
+def gate_items(config: BoothConfig, data_dir: Path | None, go_anyway: bool = False,
+               shop: Sequence[ShopCheck] | None = None) -> list[CheckItem]:  # fmt: skip
+    """`booth check`'s go-live items: the rehearsals, then every link of the drop (`shop`: the shop's
+    pre-flight checks, for a drop with `[shop]`)."""
     verdict = rehearsal_gate(config, data_dir)
     figures = {"required": verdict.required, "counted": len(verdict.counted), "file_sha256": config.file_sha256}
     if verdict.ok:
@@ -75,7 +84,24 @@ def gate_items(config: BoothConfig, data_dir: Path | None, go_anyway: bool = Fal
                            f"overridden with --go-anyway (logged): {verdict.sentence}", {**figures, "override": True})]
     else:
         items = [CheckItem("go-live", "rehearsals", CheckStatus.WARN, verdict.sentence, figures)]
-    return items + link_items(config)
+    return items + link_items(config) + ([shop_item(config, shop)] if shop is not None else [])
+
+
+def shop_item(config: BoothConfig, checks: Sequence[ShopCheck]) -> CheckItem:
+    """The shop as one link of the drop: FAIL naming the first check that failed (credentials refused,
+    a product the shop does not have…), a warning when the shop has less than a quota, ok otherwise."""
+    domain = config.shop.domain if config.shop is not None else "the shop"
+    failed = next((c for c in checks if c.status == "FAIL"), None)
+    if failed is not None:
+        return CheckItem("go-live", "shop", CheckStatus.FAIL, f"{failed.name}: {failed.summary}",
+                         {"failed": failed.name})  # fmt: skip
+    products = [c for c in checks if c.name.startswith("shop ") and "available" in c.figures]
+    warned = [c for c in checks if c.status == "warn"]
+    summary = f"{domain} accepts Booth's credentials and all {len(products)} product(s) of the drop resolve"
+    if warned:
+        return CheckItem("go-live", "shop", CheckStatus.WARN, f"{summary}, but {warned[0].name}: {warned[0].summary}",
+                         {"warned": warned[0].name, "products": len(products)})  # fmt: skip
+    return CheckItem("go-live", "shop", CheckStatus.OK, summary, {"products": len(products)})
 
 
 def link_items(config: BoothConfig) -> list[CheckItem]:

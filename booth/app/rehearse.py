@@ -18,6 +18,11 @@ import signal
 import sys
 import threading
 from dataclasses import replace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # this module stays light at import: the pipeline loads inside `run`
+    from booth.app.root import Booth
+    from booth.app.shop_part import ShopPart
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +144,7 @@ def _run_drills(options, config, session, names, as_json, stop) -> int:  # type:
     return 0 if card.passed else 1
 
 
-def drill_shop(booth):  # type: ignore[no-untyped-def]  # -> booth.app.shop_part.ShopPart | None
+def drill_shop(booth: Booth) -> ShopPart | None:
     """The shop part the shop-unreachable drill cuts off: one with a running sync (`[shop]` and readable
     credentials); without it the drill says why it does not apply."""
     shop = booth.shop
