@@ -24,6 +24,7 @@ from booth.core.events import (
     TimerStarted,
 )
 from booth.core.plan import Plan, for_rehearsal, plan_from_dict
+from booth.core.shop.events import ShopReturned, ShopSold
 from booth.core.shop.ledger import ShopLedger
 from booth.core.show import ShowRun, ShowView
 
@@ -364,6 +365,10 @@ class Drop:
                 segment = self._sale_segments.pop()
                 if show is not None:
                     show.undo(segment, event.sku_id, event.qty)
+            elif show is not None and isinstance(event, ShopSold):
+                show.sold_at_shop(event.sku_id, event.qty)  # an online order during a segment is its sale too
+            elif show is not None and isinstance(event, ShopReturned):
+                show.returned_at_shop(event.sku_id, event.qty)
             for sku_id in self.spec.shop_skus:
                 self.stock[sku_id] = shop.left(sku_id)
             if show is not None:
