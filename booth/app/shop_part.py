@@ -12,8 +12,9 @@ without `[shop]` it adds nothing and Booth works exactly as before. What it wire
   (origin "code") and marks a moment for a clip;
 - a product of a shared pool (`[shop] pool`) is sold on that worker too, the shop first: its unit is
   taken off the shop (compare-and-set above the pool's floor) before it is counted, so two booths can
-  never both sell the pool's last one; a shop that does not answer within a second gets the sale
-  queued like any other;
+  never both sell the pool's last one; a shop that does not answer within `[shop] confirm_seconds`
+  (1 s by default) gets the sale counted here and queued like any other (if the pool was spent after all,
+  the shop refuses the queued write and the host sees the oversell);
 - a rehearsal session reads the shop and never writes to it (shadow stock); its shop client goes
   through the rehearsal's fault seam (`FaultSeams.shop_adapter`), where the shop-unreachable drill cuts it off.
 
@@ -50,7 +51,6 @@ if TYPE_CHECKING:  # the sync (and requests) load only for a drop with [shop]
 log = logging.getLogger(__name__)
 
 CODE_QUEUE_MAX = 64  # a scanner stuck sending the same burst cannot grow memory
-CONFIRM_TIMEOUT_S = 1.0  # a pooled sale waits this long for the shop, then counts here and is queued
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ class ShopPart:
 
     def sell(self, sku_id: str, qty: int = 1, origin: str = "host", request: Request | None = None,
              code: str = "", ref: str = "") -> ActionResult:  # fmt: skip
-        """Sell, the shop first for a shared pool's product (waits up to CONFIRM_TIMEOUT_S for the shop:
+        """Sell, the shop first for a shared pool's product (waits up to `confirm_seconds` for the shop:
         call it from a worker). Two booths can then never both sell the pool's last unit; a shop that does
         not answer in time gets the sale queued like any other (counted here at once)."""
         sync = self.sync
@@ -146,7 +146,7 @@ class ShopPart:
         if self.controller.check_sale(sku_id, qty, code) is not None:
             return self.controller.sell(sku_id, qty, origin, request, code, ref)  # refused, with its receipt
         ref = ref or uuid.uuid4().hex
-        taken = sync.sell_now(sku_id, qty, ref, CONFIRM_TIMEOUT_S)
+        taken = sync.sell_now(sku_id, qty, ref, self.settings.confirm_seconds)
         if isinstance(taken, Refusal):
             return self.controller.refuse(taken, request)
         try:

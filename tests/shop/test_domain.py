@@ -62,6 +62,7 @@ def test_problems_in_the_drop_and_in_the_shop_are_listed_together() -> None:
     ({"domain": "shop.example.com"}, "shop.domain: must be the store's myshopify.com domain"),
     ({"api_version": "2025-10"}, "shop.api_version: must be 2026-04 or newer"),
     ({"poll_seconds": 0.5}, "shop.poll_seconds: must be between 1 and 60, got 0.5"),
+    ({"confirm_seconds": 30}, "shop.confirm_seconds: must be between 0.2 and 10, got 30"),
     ({"location": "Main street"}, "shop.location: must be a Location id like gid://shopify/Location/1234"),
     ({"sku": {"hat": {"sku": "HAT"}}}, "shop.sku.hat: no [[sku]] with id 'hat' in this drop"),
     ({"sku": {"tee": {"sku": "T", "variant": 5}}}, "shop.sku.tee.variant: give exactly one of variant"),

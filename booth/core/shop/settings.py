@@ -9,6 +9,8 @@ poll_seconds = 1                         # read `available` this often (≥ 1 s)
 stale_alarm_seconds = 10                 # live and no inventory news for this long = alarm
 credentials = "~/.config/booth/shop.toml"  # optional: where the client id/secret live (never in this file)
 pool = "night-market-dec"                # optional: booths with the same pool share each product's quota
+confirm_seconds = 1                      # optional, with a pool: a stall sale waits this long for the shop to
+                                         # take its unit, then is counted here and queued (0.2–10 s)
 bursts = ["friday"]                      # optional: sticker codes made for these bursts (`booth codes --burst`)
 # api_base = "http://127.0.0.1:8123"     # a Shopify stand-in on this machine (tests, rehearsing without a store)
 
@@ -90,6 +92,7 @@ class ShopSettings:
     stale_alarm_seconds: float = 10.0
     credentials_path: Path | None = None  # None: the default file in the user config folder
     pool: str = ""  # booths naming the same pool share each product's quota (its floor is kept on the shop)
+    confirm_seconds: float = 1.0  # a pooled stall sale waits this long for the shop, then is counted and queued
     api_base: str | None = None  # a stand-in on this machine instead of https://<domain>
     bursts: tuple[str, ...] = ()  # sticker codes made with `booth codes --burst NAME` for these bursts redeem too
 
@@ -161,6 +164,7 @@ def parse_shop(t: Table, stock: Mapping[str, int], base_dir: Path | None) -> Sho
     pool = t.string("pool", "").strip().lower()
     if pool and not _POOL.match(pool):
         t.problem("pool", f"must be 1–30 lower-case letters, digits or '-', like 'night-market-dec', got {pool!r}")
+    confirm = t.number("confirm_seconds", 1.0, 0.2, 10.0)
     api_base = t.string("api_base", "").strip() or None
     if api_base is not None and not _LOCAL_BASE.match(api_base):
         t.problem("api_base", "is only for a Shopify stand-in on this machine, like 'http://127.0.0.1:8123' "
@@ -175,7 +179,8 @@ def parse_shop(t: Table, stock: Mapping[str, int], base_dir: Path | None) -> Sho
     t.finish()
     if len(t.problems.items) > before:
         return None
-    return ShopSettings(domain, location, skus, version, poll, stale, cred_path, pool, api_base, bursts)
+    return ShopSettings(domain, location, skus, version, poll, stale, cred_path, pool, api_base=api_base, bursts=bursts,
+                        confirm_seconds=confirm)  # fmt: skip
 
 
 def _parse_skus(t: Table, stock: Mapping[str, int]) -> tuple[ShopSku, ...]:
