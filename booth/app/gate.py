@@ -93,15 +93,16 @@ def shop_item(config: BoothConfig, checks: Sequence[ShopCheck]) -> CheckItem:
     domain = config.shop.domain if config.shop is not None else "the shop"
     failed = next((c for c in checks if c.status == "FAIL"), None)
     if failed is not None:
-        return CheckItem("go-live", "shop", CheckStatus.FAIL, f"{failed.name}: {failed.summary}",
+        return CheckItem("go-live", "shop answers", CheckStatus.FAIL, f"{failed.name}: {failed.summary}",
                          {"failed": failed.name})  # fmt: skip
     products = [c for c in checks if c.name.startswith("shop ") and "available" in c.figures]
     warned = [c for c in checks if c.status == "warn"]
     summary = f"{domain} accepts Booth's credentials and all {len(products)} product(s) of the drop resolve"
     if warned:
-        return CheckItem("go-live", "shop", CheckStatus.WARN, f"{summary}, but {warned[0].name}: {warned[0].summary}",
+        return CheckItem("go-live", "shop answers", CheckStatus.WARN,
+                         f"{summary}, but {warned[0].name}: {warned[0].summary}",
                          {"warned": warned[0].name, "products": len(products)})  # fmt: skip
-    return CheckItem("go-live", "shop", CheckStatus.OK, summary, {"products": len(products)})
+    return CheckItem("go-live", "shop answers", CheckStatus.OK, summary, {"products": len(products)})
 
 
 def link_items(config: BoothConfig) -> list[CheckItem]:
