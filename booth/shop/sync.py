@@ -451,9 +451,12 @@ class ShopSync:
             self._drain()
             epochs = self.ledger.epochs()
         try:
+            # Retries within one poll interval at most: the next poll is the retry, and a shop that stopped
+            # answering is told to the host after one interval, not after a round of retries (≤ 2 s).
             levels, cost = self.client.read_available([self.items[s].inventory_item_id for s in skus],
                                                       self.settings.location_id, timeout_s=self._poll_timeout_s,
-                                                      deadline_s=self._poll_timeout_s)  # fmt: skip
+                                                      deadline_s=min(self._poll_timeout_s,
+                                                                     self.settings.poll_seconds))  # fmt: skip
         except ShopError as exc:
             self._failed(exc)
             return
