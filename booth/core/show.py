@@ -123,7 +123,7 @@ class ShowRun:
     left: dict[str, int] = field(default_factory=dict)  # its quota left
     unsold: dict[int, dict[str, int]] = field(default_factory=dict)  # per ended segment
     sold: dict[int, dict[str, int]] = field(default_factory=dict)  # units sold per segment and product
-    online: dict[str, int] = field(default_factory=dict)  # of those, sold at the shop during the running segment
+    online: dict[int, dict[str, int]] = field(default_factory=dict)  # of those, sold at the shop (online, other booths)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -214,7 +214,6 @@ class ShowRun:
                 self.current = index
                 self.opened = dict(quota)
                 self.left = dict(quota)
-                self.online = {}
                 self.runs[index] = SegmentRun(index, at_wall)
                 self.sold.setdefault(index, {})
             case SegmentEnded(index=index, unsold=unsold, at_wall=at_wall):
@@ -223,7 +222,7 @@ class ShowRun:
                 self.unsold[index] = dict(unsold)
                 if self.current == index:
                     self.current = None
-                    self.opened, self.left, self.online = {}, {}, {}
+                    self.opened, self.left = {}, {}
 
     def sale(self, sku_id: str, qty: int) -> int | None:
         """A sale was applied; returns the segment it belongs to (None: outside any)."""
@@ -251,20 +250,19 @@ class ShowRun:
             return
         taken = min(qty, max(0, self.left[sku_id]))
         self.left[sku_id] -= taken
-        sold = self.sold.setdefault(self.current, {})
-        sold[sku_id] = sold.get(sku_id, 0) + taken
-        self.online[sku_id] = self.online.get(sku_id, 0) + taken
+        for tally in (self.sold.setdefault(self.current, {}), self.online.setdefault(self.current, {})):
+            tally[sku_id] = tally.get(sku_id, 0) + taken
 
     def returned_at_shop(self, sku_id: str, qty: int) -> None:
         """A cancellation or restock at the shop while a segment runs: what the shop sold during this
         segment comes back to its quota (never more: a return of an older order is not this burst's)."""
         if self.current is None or sku_id not in self.left:
             return
-        back = min(qty, self.online.get(sku_id, 0))
-        self.online[sku_id] = self.online.get(sku_id, 0) - back
+        online = self.online.setdefault(self.current, {})
+        back = min(qty, online.get(sku_id, 0))
         self.left[sku_id] += back
-        sold = self.sold.setdefault(self.current, {})
-        sold[sku_id] = sold.get(sku_id, 0) - back
+        for tally in (self.sold.setdefault(self.current, {}), online):
+            tally[sku_id] = tally.get(sku_id, 0) - back
 
     def adjust(self, sku_id: str, new_left: int) -> int:
         """The host set the running segment's quota left; returns the change (the stock moves by it)."""

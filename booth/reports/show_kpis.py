@@ -4,7 +4,8 @@ Per segment (a drop with a `[plan]`), folded through the same `Drop` the overlay
 - **planned / actual**: planned start and length against when it really started and how long it ran;
   **over/under** = actual − planned length (positive: it ran over), **late** = actual − planned start;
 - **quota**: what it opened with (its own plus what earlier segments carried over);
-- **sell-through %**: units it sold ÷ its quota; **time to sell out**: its start → its quota at 0;
+- **sell-through %**: units it sold (at the stall, and with `[shop]` online during it) ÷ its quota;
+  **time to sell out**: its start → its quota at 0;
 - **decision rate** (when viewer counts were given): its orders ÷ the time-weighted mean viewer count
   while it ran;
 - the whole plan's **inventory velocity (72 h)** is the report's own (units sold within 72 h of the
@@ -81,7 +82,7 @@ def segment_reports(drop: Drop, tracker: SegmentTracker, surviving: Sequence[Sal
         quota = dict(started.quota) if started is not None else {}
         start, end = clock.started_wall, clock.ended_wall
         in_it = [s for s in surviving if start is not None and s.at_wall >= start and (end is None or s.at_wall <= end)]
-        units = sum(s.qty for s in in_it)
+        units = sum(s.qty for s in in_it) + sum(show.online.get(segment.index, {}).values())  # + online orders
         total_quota = sum(quota.values())
         sold_out = tracker.sold_out_at.get(segment.index)
         reports.append(SegmentReport(

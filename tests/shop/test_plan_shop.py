@@ -16,6 +16,7 @@ from booth.core.clock import ManualClock
 from booth.core.config import load_config
 from booth.core.drop import Refusal
 from booth.drop.session import start_drop_session
+from booth.reports.kpis import build_report
 from booth.store.db import DB_FILENAME
 from booth.store.reader import SessionReader
 from tests.shop.conftest import TEE_ITEM, write_drop
@@ -81,10 +82,13 @@ def test_online_orders_and_stall_sales_draw_down_the_segment_and_the_shop_once(t
         lifecycle.stop()
         session.close()
     with SessionReader(tmp_path / "data" / DB_FILENAME) as reader:
-        events = reader.events(reader.session().id)
+        row = reader.session()
+        events = reader.events(row.id)
     stall = sum(e.payload["qty"] for e in events if e.kind == "sale")
     online = sum(e.payload["qty"] for e in events if e.kind == "shop_sold")
     assert (stall, online) == (5, 6)  # in the log once each: a stall sale's echo at the shop is not an order
+    burst = build_report(row, events, []).segments[0]  # the report folds the same log the same way
+    assert (burst.name, burst.units_sold, burst.sell_through_pct) == ("HEADLINE BURST", 11, 55.0)
 
 
 def test_a_return_at_the_shop_gives_the_segment_back_only_what_the_shop_sold_during_it() -> None:
