@@ -122,30 +122,6 @@ class SegmentEnded(OfferEnded):
     unsold: dict[str, int]
 
 
-EVENT_TYPES: dict[str, type[DropEvent]] = {
-    cls.kind: cls
-    for cls in (SaleRecorded, SaleUndone, StockAdjusted, TimerStarted, TimerExtended, OfferEnded, SegmentStarted,
-                SegmentEnded)
-}
-
-
-def _with_shop_events() -> None:
-    """The shop's events are drop events too (one journal, one fold, one replay): registered here, at
-    the end of this module, because they subclass `DropEvent` from it."""
-    from booth.core.shop.events import SHOP_EVENT_TYPES
-
-    EVENT_TYPES.update(SHOP_EVENT_TYPES)
-
-
-_with_shop_events()
-
-
-def event_from_dict(data: dict[str, Any], request: Request | None = None) -> DropEvent:
-    fields = dict(data)
-    fields.pop("request", None)
-    kind = fields.pop("kind")
-    try:
-        cls = EVENT_TYPES[kind]
-    except KeyError:
-        raise ValueError(f"unknown drop event kind {kind!r}") from None
-    return cls(**fields, request=request)
+DROP_EVENT_TYPES: tuple[type[DropEvent], ...] = (
+    SaleRecorded, SaleUndone, StockAdjusted, TimerStarted, TimerExtended, OfferEnded, SegmentStarted, SegmentEnded,
+)

@@ -34,7 +34,7 @@ from booth.core.clip_plan import MomentKind, clip_window, moment_kind, plan_reca
 from booth.core.clip_presets import Framing, Rect, find_preset, overlay_extent
 from booth.core.clock import ManualClock
 from booth.core.drop import Drop
-from booth.core.events import EVENT_TYPES, event_from_dict
+from booth.core.event_kinds import EVENT_TYPES, event_from_dict
 from booth.core.overlay import WHITE, Corner, OverlayModel
 from booth.devices.clip_export import ExportError, probe_video
 from booth.program_out.export import ExportQueue, ExportRequest, ExportSource, ExportStatus, JobState

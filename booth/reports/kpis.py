@@ -48,15 +48,14 @@ from typing import Any
 from booth.core.clock import ManualClock
 from booth.core.drills import Scorecard
 from booth.core.drop import Drop, DropSpec, spec_from_dict
+from booth.core.event_kinds import EVENT_TYPES, event_from_dict
 from booth.core.events import (
-    EVENT_TYPES,
     DropEvent,
     OfferEnded,
     SaleRecorded,
     SaleUndone,
     TimerExtended,
     TimerStarted,
-    event_from_dict,
 )
 from booth.core.shop.events import ShopReturned, ShopSold, StallSaleConfirmed, StallSaleRefused, SyncIncident
 from booth.reports.pack_links import PackLinks

@@ -26,7 +26,8 @@ from sqlite_utils import Database
 
 from booth.core.config import BoothConfig
 from booth.core.drop import DropSpec, spec_from_dict
-from booth.core.events import EVENT_TYPES, DropEvent, Request, event_from_dict
+from booth.core.event_kinds import EVENT_TYPES, event_from_dict
+from booth.core.events import DropEvent, Request
 from booth.core.plan import plan_to_dict
 from booth.store import kinds
 from booth.store.db import StoreError, check_openable, connect_readonly, move_aside

@@ -6,7 +6,8 @@ import pytest
 
 from booth.core.clock import ManualClock
 from booth.core.drop import Drop, DropSpec, Phase, Refusal, Sku, StockLevel
-from booth.core.events import SaleRecorded, event_from_dict
+from booth.core.event_kinds import event_from_dict
+from booth.core.events import SaleRecorded
 
 
 def make_drop(stock: int = 12, timer: float = 90, last_call: float = 10,

@@ -7,7 +7,8 @@ import pytest
 from booth.core.clock import ManualClock
 from booth.core.config import ConfigError, parse_config
 from booth.core.drop import Drop, DropSpec, Refusal, Sku
-from booth.core.events import DropEvent, SaleRecorded, SaleUndone, StockAdjusted, TimerStarted, event_from_dict
+from booth.core.event_kinds import event_from_dict
+from booth.core.events import DropEvent, SaleRecorded, SaleUndone, StockAdjusted, TimerStarted
 from booth.core.shop.events import ShopBaseline, ShopReturned, ShopSold, StallSaleConfirmed, SyncIncident
 from booth.core.shop.health import SyncHealth
 from booth.core.shop.ledger import ShopLedger

@@ -91,7 +91,7 @@ def test_committed_sales_show_and_replay_to_the_same_stock(open_log, tmp_path: P
     assert log.flush()
     assert controller.view().sku("tee").left == 8
     with SessionReader(tmp_path / "log.sqlite3") as reader:
-        from booth.core.events import event_from_dict
+        from booth.core.event_kinds import event_from_dict
 
         events = [event_from_dict(e.payload) for e in reader.events(session_id)]
     again = DropController(spec, clock)
