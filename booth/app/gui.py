@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 HEADLESS_PLATFORMS = ("offscreen", "minimal", "vnc-nodisplay")
 
 NO_ANSWER = """\
-booth: the {kind} "{title}" ({sales} sales so far) was not closed, and nobody can answer the resume
+booth: the {kind} "{title}" ({sales} so far) was not closed, and nobody can answer the resume
 prompt on this screen ({platform}). Start Booth again with one of:
   --resume        go on with the same stock and deadline
   --new-session   close it and begin a new session
@@ -202,7 +202,7 @@ def _run_drop(app: object, options: Options, config: BoothConfig, problems: list
     if info is not None and not options.resume:
         platform = app.platformName()  # type: ignore[attr-defined]
         if platform in HEADLESS_PLATFORMS:
-            sys.stderr.write(NO_ANSWER.format(kind=info.kind, title=info.title, sales=info.sales,
+            sys.stderr.write(NO_ANSWER.format(kind=info.kind, title=info.title, sales="1 sale" if info.sales == 1 else f"{info.sales} sales",
                                               platform=platform))  # fmt: skip
             return 2
         log.info("asking the host whether to resume the unfinished %s '%s'", info.kind, info.title)

@@ -58,11 +58,9 @@ def run(args: argparse.Namespace) -> int:
 
 def rehearse(options, names: list[str], as_json: bool) -> int:  # type: ignore[no-untyped-def]
     os.environ.pop("QT_QPA_PLATFORM_PLUGIN_PATH", None)
-    from booth.app.startup import resolve_config
+    from booth.app.startup import config_and_lock
     from booth.drop.session import start_drop_session
     from booth.store.db import StoreError
-    from booth.store.instance_lock import InstanceLock
-    from booth.store.paths import resolve_data_dir
     from booth.store.recovery import peek_open_session
 
     stop = threading.Event()
@@ -72,15 +70,10 @@ def rehearse(options, names: list[str], as_json: bool) -> int:  # type: ignore[n
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    config, problems = resolve_config(options)
-    if config is None:
-        sys.stderr.write("booth rehearse: the drop file has problems:\n" + "".join(f"  {p}\n" for p in problems))
+    started = config_and_lock("rehearse", options)
+    if started is None:
         return 2
-    try:
-        lock = InstanceLock(resolve_data_dir(options.data_dir)).acquire()
-    except StoreError as exc:
-        sys.stderr.write(f"booth rehearse: {exc}\n")
-        return 2
+    config, lock = started
     try:
         open_one = peek_open_session(options.data_dir)
         if open_one is not None and open_one.kind != "rehearsal":

@@ -19,7 +19,7 @@ _T0 = time.monotonic()
 log = logging.getLogger(__name__)
 
 NO_ANSWER = """\
-booth serve: the {kind} "{title}" ({events} events) was not closed. Say what to do with it:
+booth serve: the {kind} "{title}" ({sales} so far) was not closed. Say what to do with it:
   --resume        go on with the same stock and deadline
   --new-session   close it and begin a new session
 """
@@ -43,11 +43,9 @@ def run(args: argparse.Namespace) -> int:
 def serve(options) -> int:  # type: ignore[no-untyped-def]
     from booth.app.drop_parts import add_drop_api, add_drop_clock, add_drop_shop, build_drop
     from booth.app.lifecycle import Lifecycle
-    from booth.app.startup import open_session, resolve_config
+    from booth.app.startup import config_and_lock, open_session
     from booth.core.drop import Phase
     from booth.store.db import StoreError
-    from booth.store.instance_lock import InstanceLock
-    from booth.store.paths import resolve_data_dir
     from booth.store.recovery import peek_open_session
 
     stop = threading.Event()
@@ -59,21 +57,15 @@ def serve(options) -> int:  # type: ignore[no-untyped-def]
 
     signal.signal(signal.SIGTERM, on_signal)  # before anything that can wait
     signal.signal(signal.SIGINT, on_signal)
-    config, problems = resolve_config(options)
-    if config is None:
-        sys.stderr.write("booth serve: the drop file has problems; no drop started:\n")
-        sys.stderr.write("".join(f"  {p}\n" for p in problems))
+    started = config_and_lock("serve", options)
+    if started is None:
         return 2
-    try:
-        lock = InstanceLock(resolve_data_dir(options.data_dir)).acquire()
-    except StoreError as exc:
-        sys.stderr.write(f"booth serve: {exc}\n")
-        return 2
+    config, lock = started
     try:
         resume = not options.new_session
         info = peek_open_session(options.data_dir) if resume else None
         if info is not None and not options.resume:
-            sys.stderr.write(NO_ANSWER.format(kind=info.kind, title=info.title, events=info.events))
+            sys.stderr.write(NO_ANSWER.format(kind=info.kind, title=info.title, sales="1 sale" if info.sales == 1 else f"{info.sales} sales"))
             return 2
         try:
             session = open_session(options, config, resume)

@@ -5,18 +5,36 @@ session log it is journaled in. Light on imports: `booth serve` and `booth check
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 from booth.app.options import Options
 from booth.core.config import BoothConfig, ConfigError, demo_config, load_config, parse_size, with_overrides
 from booth.core.source_spec import SourceSpec, SpecError, parse_source_spec
 from booth.drop.session import DropSession, start_drop_session
+from booth.store.db import StoreError
+from booth.store.instance_lock import InstanceLock
 from booth.store.paths import resolve_data_dir
 
 log = logging.getLogger(__name__)
 
 
 # -- config -------------------------------------------------------------------------------------
+
+
+def config_and_lock(command: str, options: Options) -> tuple[BoothConfig, InstanceLock] | None:
+    """A headless command's start (`booth serve`, `booth rehearse`): the drop to run, or every problem of
+    its file on stderr, and the data folder's lock, or who holds it. None: the command exits 2."""
+    config, problems = resolve_config(options)
+    if config is None:
+        sys.stderr.write(f"booth {command}: the drop file has problems; no drop started:\n")
+        sys.stderr.write("".join(f"  {p}\n" for p in problems))
+        return None
+    try:
+        return config, InstanceLock(resolve_data_dir(options.data_dir)).acquire()
+    except StoreError as exc:
+        sys.stderr.write(f"booth {command}: {exc}\n")
+        return None
 
 
 def resolve_config(options: Options) -> tuple[BoothConfig | None, list[str]]:

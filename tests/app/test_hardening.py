@@ -117,6 +117,7 @@ def test_serve_without_a_flag_asks_too_and_resume_goes_on_with_the_same_stock(tm
     drop, data = _open_a_session(tmp_path)
     asked = booth("serve", "--drop", str(drop), "--data-dir", str(data), "--api-port", "0", timeout=30)
     assert asked.returncode == 2 and "--resume" in asked.stderr
+    assert "(1 sale so far)" in asked.stderr  # what the host remembers selling, as the GUI says it
     from booth.bench.store import ServeProcess, http_json
 
     serve = ServeProcess(data, drop)  # passes --resume
