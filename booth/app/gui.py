@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from booth.app.clip_desk import ClipDesk
 from booth.app.options import Options
 from booth.app.root import Booth, add_rig, build_booth
-from booth.app.startup import open_session, resolve_config
+from booth.app.startup import open_session, resolve_config, sales_so_far
 from booth.core.config import BoothConfig
 from booth.core.output import Moment, OutputStatus
 from booth.program_out.clips import ClipResult, resolved_future
@@ -202,7 +202,7 @@ def _run_drop(app: object, options: Options, config: BoothConfig, problems: list
     if info is not None and not options.resume:
         platform = app.platformName()  # type: ignore[attr-defined]
         if platform in HEADLESS_PLATFORMS:
-            sys.stderr.write(NO_ANSWER.format(kind=info.kind, title=info.title, sales="1 sale" if info.sales == 1 else f"{info.sales} sales",
+            sys.stderr.write(NO_ANSWER.format(kind=info.kind, title=info.title, sales=sales_so_far(info.sales),
                                               platform=platform))  # fmt: skip
             return 2
         log.info("asking the host whether to resume the unfinished %s '%s'", info.kind, info.title)

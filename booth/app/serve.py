@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
 def serve(options) -> int:  # type: ignore[no-untyped-def]
     from booth.app.drop_parts import add_drop_api, add_drop_clock, add_drop_shop, build_drop
     from booth.app.lifecycle import Lifecycle
-    from booth.app.startup import config_and_lock, open_session
+    from booth.app.startup import config_and_lock, open_session, sales_so_far
     from booth.core.drop import Phase
     from booth.store.db import StoreError
     from booth.store.recovery import peek_open_session
@@ -65,7 +65,7 @@ def serve(options) -> int:  # type: ignore[no-untyped-def]
         resume = not options.new_session
         info = peek_open_session(options.data_dir) if resume else None
         if info is not None and not options.resume:
-            sys.stderr.write(NO_ANSWER.format(kind=info.kind, title=info.title, sales="1 sale" if info.sales == 1 else f"{info.sales} sales"))
+            sys.stderr.write(NO_ANSWER.format(kind=info.kind, title=info.title, sales=sales_so_far(info.sales)))
             return 2
         try:
             session = open_session(options, config, resume)

@@ -22,6 +22,11 @@ log = logging.getLogger(__name__)
 # -- config -------------------------------------------------------------------------------------
 
 
+def sales_so_far(sales: int) -> str:
+    """How the resume question counts what the host remembers selling."""
+    return "1 sale" if sales == 1 else f"{sales} sales"
+
+
 def config_and_lock(command: str, options: Options) -> tuple[BoothConfig, InstanceLock] | None:
     """A headless command's start (`booth serve`, `booth rehearse`): the drop to run, or every problem of
     its file on stderr, and the data folder's lock, or who holds it. None: the command exits 2."""
