@@ -3,31 +3,13 @@ actual — a 48-hour plan walked through with an injected clock (hours in micros
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 import pytest
 
 from booth.core.config_table import ConfigError, Problems, Table
 from booth.core.plan import SegmentRun, due_hard_start, parse_plan, quota_for, show_state
+from tests.plans import STOCK, WEEKEND_SEGMENTS, berlin_wall
 
-STOCK = {"tee": 150, "cap": 30}
-BERLIN = ZoneInfo("Europe/Berlin")
-
-PLAN = {
-    "time_zone": "Europe/Berlin",
-    "rehearsals": 2,
-    "segment": [
-        {"name": "TEASER", "kind": "teaser", "start": "2026-12-04 18:00", "minutes": 10},
-        {"name": "HEADLINE BURST", "start": "2026-12-05 19:00", "minutes": 15, "last_call_seconds": 60,
-         "quota": {"tee": 50, "cap": 10}},
-        {"name": "CREATOR COLLAB", "start": "2026-12-06 12:00", "minutes": 15, "carry_over": False,
-         "quota": {"tee": 50}},
-        {"name": "COMMUNITY DEAL", "kind": "community", "start": "2026-12-06 17:45", "minutes": 15,
-         "hard_start": True, "quota": {"tee": 50, "cap": 20}},
-        {"name": "RECAP", "kind": "recap", "start": "2026-12-06 18:30", "minutes": 10},
-    ],
-}  # fmt: skip
+PLAN = {"time_zone": "Europe/Berlin", "rehearsals": 2, "segment": WEEKEND_SEGMENTS}
 
 
 def parse(raw: dict) -> object:
@@ -37,8 +19,7 @@ def parse(raw: dict) -> object:
     return plan
 
 
-def wall(text: str) -> float:
-    return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=BERLIN).timestamp()
+wall = berlin_wall
 
 
 def test_a_plan_reads_its_segments_on_its_own_clock():

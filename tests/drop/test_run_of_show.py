@@ -4,9 +4,7 @@ says so), close at their deadline; a crash mid-burst resumes the same segment wi
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -18,30 +16,17 @@ from booth.drop.clock import DropClock
 from booth.drop.session import start_drop_session
 from booth.store.db import DB_FILENAME
 from booth.store.reader import SessionReader
+from tests.plans import WEEKEND_SEGMENTS, berlin_wall
 from tests.waiting import wait_until
 
-BERLIN = ZoneInfo("Europe/Berlin")
 DROP = {
     "drop": {"title": "Weekend drop"},
     "sku": [{"id": "tee", "name": "TEE / BLACK", "stock": 150}, {"id": "cap", "name": "CAP / RED", "stock": 30}],
-    "plan": {
-        "time_zone": "Europe/Berlin",
-        "segment": [
-            {"name": "TEASER", "kind": "teaser", "start": "2026-12-04 18:00", "minutes": 10},
-            {"name": "HEADLINE BURST", "start": "2026-12-05 19:00", "minutes": 15, "last_call_seconds": 60,
-             "quota": {"tee": 50, "cap": 10}},
-            {"name": "CREATOR COLLAB", "start": "2026-12-06 12:00", "minutes": 15, "carry_over": False,
-             "quota": {"tee": 50}},
-            {"name": "COMMUNITY DEAL", "kind": "community", "start": "2026-12-06 17:45", "minutes": 15,
-             "hard_start": True, "quota": {"tee": 50, "cap": 20}},
-            {"name": "RECAP", "kind": "recap", "start": "2026-12-06 18:30", "minutes": 10},
-        ],
-    },
-}  # fmt: skip
+    "plan": {"time_zone": "Europe/Berlin", "segment": WEEKEND_SEGMENTS},
+}
 
 
-def wall(text: str) -> float:
-    return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=BERLIN).timestamp()
+wall = berlin_wall
 
 
 class Show:
