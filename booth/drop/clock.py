@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 from booth.drop.controller import DropController
-from booth.runtime.worker import Worker, every
+from booth.runtime.worker import RunsOnWorker, Worker, every
 
 TICK_S = 0.1  # the offer closes within 0.1 s of its deadline
 
 
-class DropClock:
+class DropClock(RunsOnWorker):
     def __init__(self, controller: DropController, tick_s: float = TICK_S) -> None:
         self._worker = Worker("booth-drop-clock", every(tick_s, controller.tick), "Offer timer")
-
-    def start(self) -> None:
-        self._worker.start()
-
-    def stop(self) -> None:
-        self._worker.stop()
-
-    @property
-    def problem(self) -> str | None:
-        return self._worker.problem

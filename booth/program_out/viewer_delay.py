@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from booth.core import timecode
 from booth.core.program_clock import ProgramClock
 from booth.devices.readback import ReadbackProcess, Report
-from booth.runtime.worker import Worker
+from booth.runtime.worker import RunsOnWorker, Worker
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class Sample:
     glass_s: float | None
 
 
-class ViewerDelayMonitor:
+class ViewerDelayMonitor(RunsOnWorker):
     def __init__(
         self,
         url: str,
@@ -92,16 +92,6 @@ class ViewerDelayMonitor:
     def on_measure(self, listener: Callable[[float], None]) -> None:
         """`listener(delay_s)` on the read-back's worker with the current figure, after each match."""
         self._listeners.append(listener)
-
-    def start(self) -> None:
-        self._worker.start()
-
-    def stop(self) -> None:
-        self._worker.stop()
-
-    @property
-    def problem(self) -> str | None:
-        return self._worker.problem
 
     def status(self) -> ViewerDelay:
         now = self._clock()

@@ -187,6 +187,22 @@ class Worker:
             self._last_summary = now
 
 
+class RunsOnWorker:
+    """A part whose whole life is one `Worker` in `self._worker`: its start, stop and host sentence."""
+
+    _worker: Worker
+
+    def start(self) -> None:
+        self._worker.start()
+
+    def stop(self) -> None:
+        self._worker.stop()
+
+    @property
+    def problem(self) -> str | None:
+        return self._worker.problem
+
+
 def every(interval_s: float, work: Callable[[], object]) -> Step:
     """A step that runs `work()` at a fixed rate (the time `work` takes is not added to the wait)."""
 

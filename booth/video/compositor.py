@@ -38,7 +38,7 @@ from booth.core.overlay import OverlayModel
 from booth.core.program_clock import ProgramClock, Window
 from booth.devices.imaging import solid, to_program
 from booth.runtime.feed import Feed
-from booth.runtime.worker import Worker
+from booth.runtime.worker import RunsOnWorker, Worker
 from booth.video.mark_render import MarkRenderer
 from booth.video.overlay_render import OverlayRenderer, overlay_fonts
 
@@ -67,7 +67,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-class Compositor:
+class Compositor(RunsOnWorker):
     """`feeds` are the sources' newest-frame feeds by role; `on_program()` names the role on program
     (or "slate"). Program frames go to `program`, a feed any number of readers follow."""
 
@@ -109,16 +109,6 @@ class Compositor:
         self._program_clock: ProgramClock | None = None
         self._last: tuple[str, SourceFrame] | None = None
         self._worker = Worker("booth-compositor", self._step, "Program picture", join_timeout_s=5.0)
-
-    def start(self) -> None:
-        self._worker.start()
-
-    def stop(self) -> None:
-        self._worker.stop()
-
-    @property
-    def problem(self) -> str | None:
-        return self._worker.problem
 
     def stats(self) -> CompositorStats:
         now = self._clock()
