@@ -842,6 +842,13 @@ class StandinProcess:
                 self.process.wait(5)
         self.process = None
 
+    def write_credentials(self, path: Path, codes_secret: str, client_secret: str | None = None) -> Path:
+        """A Booth credentials file for this stand-in (user-only permissions, as Booth demands)."""
+        path.write_text(f'client_id = "{self.client_id}"\nclient_secret = "{client_secret or self.client_secret}"\n'
+                        f'codes_secret = "{codes_secret}"\n')  # fmt: skip
+        path.chmod(0o600)
+        return path
+
     def control(self, action: str, data: dict[str, Any] | None = None) -> Any:
         import requests
 

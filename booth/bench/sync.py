@@ -81,10 +81,7 @@ def _left_of(text: str) -> int:
 
 
 def _drop_file(folder: Path, standin: StandinProcess) -> Path:
-    creds = folder / "shop.toml"
-    creds.write_text(f'client_id = "{standin.client_id}"\nclient_secret = "{standin.client_secret}"\n'
-                     f'codes_secret = "{CODES_SECRET}"\n')  # fmt: skip
-    creds.chmod(0o600)
+    standin.write_credentials(folder / "shop.toml", CODES_SECRET)
     path = folder / "drop.toml"
     path.write_text(f"""
 [drop]

@@ -59,10 +59,7 @@ def write_drop(folder: Path, standin: StandinProcess, *, quota_tee: int = 50, qu
                secret: str | None = None) -> Path:  # fmt: skip
     """A drop file with [shop] on the stand-in and a user-only credentials file beside it."""
     folder.mkdir(parents=True, exist_ok=True)
-    creds = folder / "shop.toml"
-    creds.write_text(f'client_id = "{standin.client_id}"\nclient_secret = "{secret or standin.client_secret}"\n'
-                     f'codes_secret = "{CODES_SECRET_TEXT}"\n')  # fmt: skip
-    creds.chmod(0o600)
+    standin.write_credentials(folder / "shop.toml", CODES_SECRET_TEXT, client_secret=secret)
     path = folder / "drop.toml"
     path.write_text(f"""
 [drop]
