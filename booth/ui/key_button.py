@@ -46,6 +46,31 @@ class KeyButton(QPushButton):
             self.setToolTip(f"Key: {self.key}")
         if slot is not None:
             self.clicked.connect(lambda _checked=False: slot())
+        self._parts: tuple[str, str, str] | None = None  # a chip's (name, count, extra): see set_parts
+
+    def set_parts(self, name: str, count: str, extra: str = "") -> None:
+        """A product chip's label, "NAME · COUNT · EXTRA". When it does not fit, the extra goes first,
+        then the name is cut: the count is what the host glances at, so it is never cut."""
+        self._parts = (name, count, extra)
+        text = " · ".join(part for part in (name, count, extra) if part)
+        if text != self.text():
+            self.setText(text)  # repaints and re-lays out
+
+    def shown_label(self, room: int | None = None) -> str:
+        """The label as drawn in `room` px (the button's own room by default)."""
+        room = self._label_room() if room is None else room
+        metrics = self.fontMetrics()
+        if metrics.horizontalAdvance(self.text()) <= room or self._parts is None:
+            return metrics.elidedText(self.text(), Qt.TextElideMode.ElideRight, room)
+        name, count, _extra = self._parts
+        short = f"{name} · {count}" if name else count
+        if metrics.horizontalAdvance(short) <= room:
+            return short
+        tail = f" · {count}"
+        name_room = room - metrics.horizontalAdvance(tail)
+        if name_room < metrics.horizontalAdvance("MM…"):
+            return metrics.elidedText(count, Qt.TextElideMode.ElideRight, room)
+        return metrics.elidedText(name, Qt.TextElideMode.ElideRight, name_room) + tail
 
     def set_key(self, key: str) -> None:
         """Another key line (SELL says why it is off: "E reopens")."""
@@ -86,10 +111,10 @@ class KeyButton(QPushButton):
 
     @property
     def label_cut(self) -> bool:
-        """The label does not fit and is drawn cut with "…" (or the key does not fit)."""
+        """The label is not drawn whole (cut with "…", or a chip's extra left out), or the key does not fit."""
         room = self._label_room()
         key_width = QFontMetrics(self._key_font()).horizontalAdvance(self.key) if self.key else 0
-        return self.fontMetrics().horizontalAdvance(self.text()) > room or (not self.key_side and key_width > room)
+        return self.shown_label(room) != self.text() or (not self.key_side and key_width > room)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QStylePainter(self)
@@ -120,7 +145,7 @@ class KeyButton(QPushButton):
         if checked:  # a selected state is drawn light (or amber): dark text on it
             text_colour = QColor("#111111")
         painter.setPen(text_colour)
-        shown = self.fontMetrics().elidedText(label, Qt.TextElideMode.ElideRight, label_rect.width())
+        shown = self.shown_label(label_rect.width()) if label == self.text() else label
         painter.drawText(label_rect, align, shown)
         if self.key:
             painter.setFont(key_font)
