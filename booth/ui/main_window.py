@@ -80,6 +80,7 @@ METER_MS = 50
 MESSAGE_MS = 5000
 GOOD_NEWS_MS = 15000
 MIN_SIZE = QSize(1100, 600)  # the smallest host window everything fits in (1280×720 under a window manager)
+SHOP_ROW = QSize(0, 32)  # a drop with [shop] has one more pill row in the button column
 SIDE_SHARE = 0.25  # the button column's share of the width, within SIDE_WIDTH
 SIDE_WIDTH = (330, 440)
 GEOMETRY_KEY = "host/geometry"
@@ -165,6 +166,7 @@ class MainWindow(QMainWindow):
         self._settings = settings
         self._viewer_time = viewer_time  # viewers' delay and "on screen vs true" (booth.core.honest_scarcity)
         self._shop = shop
+        self.min_size = MIN_SIZE + SHOP_ROW if shop is not None else MIN_SIZE  # everything fits, nothing scrolls
         self._viewers = 0
         self._dialog: QDialog | None = None
         self._quit_confirmed = False
@@ -278,12 +280,7 @@ class MainWindow(QMainWindow):
         side.addLayout(timer_row, 1)
         edit_row = QHBoxLayout()
         edit_row.setSpacing(4)
-        edit_buttons = [self.undo_button, self.adjust_button, self.clip_button]
-        if shop is not None:
-            edit_buttons.append(self.code_button)
-        else:
-            self.code_button.hide()
-        for button in edit_buttons:
+        for button in (self.undo_button, self.adjust_button, self.clip_button):
             button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
             edit_row.addWidget(button, 1)
         side.addLayout(edit_row, 1)
@@ -291,11 +288,16 @@ class MainWindow(QMainWindow):
         side.addStretch(1)  # a tall screen's spare room goes here, not between the buttons
         help_row = QHBoxLayout()
         help_row.setSpacing(4)
+        if shop is not None:  # with the buttons that open a window: a fourth in the row above cut "ADJUST"
+            self.code_button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+            help_row.addWidget(self.code_button, 2)
+        else:
+            self.code_button.hide()
         help_row.addWidget(self.health_button, 3)
         help_row.addWidget(self.keys_button, 2)
         side.addLayout(help_row)
         for button in (self.timer_button, self.extend_button, self.undo_button, self.adjust_button,
-                       self.clip_button, self.code_button, *self.lock_bar.buttons.values()):
+                       self.clip_button, *self.lock_bar.buttons.values()):
             # On a tall screen the buttons grow into bigger targets, up to a point; the rest stays below.
             button.setSizePolicy(button.sizePolicy().horizontalPolicy(), QSizePolicy.Policy.Preferred)
             button.setMaximumHeight(68)
@@ -787,7 +789,7 @@ class MainWindow(QMainWindow):
             button = self.sku_buttons[sku.id]
             left = "SOLD OUT" if sku.left == 0 else f"{sku.left} left"
             of_shop = f" of the shop's {sku.shop_available}" if sku.shop_available is not None else ""
-            button.setText(f"{sku.name} · {left}" + (f" · shop {sku.shop_available}" if of_shop else ""))
+            button.set_parts(sku.name, left, f"shop {sku.shop_available}" if of_shop else "")
             button.setToolTip(f"{sku.name}: {left}{of_shop} (key {button.key})")
             colour = _LEVEL_COLOURS[sku.level]
             if button.property("colour") != colour:
@@ -830,9 +832,10 @@ class MainWindow(QMainWindow):
             self.side.setFixedWidth(side)
         size = event.size()
         # Only a window on screen can be too small (the first resize comes before it is shown).
-        small = self.isVisible() and (size.width() < MIN_SIZE.width() or size.height() < MIN_SIZE.height())
+        least = self.min_size
+        small = self.isVisible() and (size.width() < least.width() or size.height() < least.height())
         self._too_small = (
-            f"This window is {size.width()}×{size.height()}: Booth needs {MIN_SIZE.width()}×{MIN_SIZE.height()} "
+            f"This window is {size.width()}×{size.height()}: Booth needs {least.width()}×{least.height()} "
             "to show everything. Maximise it, or press F11 for full screen."
         ) if small else ""  # fmt: skip
         if not self._message_timer.isActive():

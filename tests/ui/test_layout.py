@@ -21,7 +21,7 @@ from booth.core.config import ProgramConfig, demo_config
 from booth.core.drop import DropSpec, Sku
 from booth.core.output import OutputState, OutputStatus
 from booth.ui.key_button import KeyButton
-from booth.ui.main_window import MIN_SIZE
+from booth.ui.main_window import MIN_SIZE, SHOP_ROW
 from booth.ui.state_pills import output_look, recording_look
 from booth.ui.theme import stylesheet
 from tests.conftest import SolidSource
@@ -78,12 +78,14 @@ def make_window(qtbot, qapp):
     qapp.setStyleSheet(stylesheet())  # the real window's look: its fonts and paddings decide what fits
     made = []
 
-    def make(settings: QSettings | None = None):
+    def make(settings: QSettings | None = None, shop: bool = False):
         spec = DropSpec("Layout drop", (Sku("tee-blk", "TEE / BLACK OVERSIZED HEAVYWEIGHT", 240), Sku("tee", "TEE", 12),
                                         Sku("cap", "CAP / RED", 4)), timer_seconds=90)  # fmt: skip
         base = demo_config()
         config = dataclasses.replace(base, drop=spec, program=ProgramConfig(640, 360, 30))
         booth = build_booth(config, source=SolidSource((640, 360)), secondary_source=SolidSource((640, 360)))
+        if shop:  # a drop with [shop]: its pill, the CODE button and each chip's "· shop N" take room too
+            booth.shop = UnreachableShop()
         window = build_window(booth, settings=settings)
         qtbot.addWidget(window)
         booth.start()
@@ -95,6 +97,27 @@ def make_window(qtbot, qapp):
         window.close()
         booth.stop()
     qapp.setStyleSheet("")
+
+
+class UnreachableShop:
+    """The window's view of a shop part (booth.ui.shop_panel.ShopView) that has not reached the shop yet."""
+
+    problem = "the shop did not answer: night-market.myshopify.com timed out"
+
+    def status(self) -> None:
+        return None
+
+    def confirms_first(self, sku_id: str) -> bool:
+        return False
+
+    def sell_later(self, sku_id: str, qty: int = 1, origin: str = "host") -> bool:
+        return False
+
+    def redeem_later(self, text: str) -> bool:
+        return False
+
+    def on_redeemed(self, listener) -> None:
+        pass
 
 
 def open_on(qtbot, window, name: str) -> QRect:
@@ -145,8 +168,19 @@ def test_everything_fits_each_laptop_and_monitor_with_and_without_the_tech_lead_
 
 
 @pytest.mark.parametrize("name", SCREENS)
-def test_it_still_fits_with_a_title_bar_and_a_panel(qtbot, make_window, name):
-    _booth, window = make_window()
+def test_a_drop_with_a_shop_fits_each_laptop_and_monitor_too(qtbot, make_window, name):
+    _booth, window = make_window(shop=True)
+    area = open_on(qtbot, window, name)
+    assert window.shop_pill.isVisible() and window.code_button.isVisible()
+    assert_fits(window, area)
+    assert [b.text() for b in (window.undo_button, window.adjust_button, window.clip_button, window.code_button)] \
+        == ["UNDO", "ADJUST", "CLIP", "CODE"]  # fmt: skip
+
+
+@pytest.mark.parametrize("shop", [False, True], ids=["no-shop", "shop"])
+@pytest.mark.parametrize("name", SCREENS)
+def test_it_still_fits_with_a_title_bar_and_a_panel(qtbot, make_window, name, shop):
+    _booth, window = make_window(shop=shop)
     area = open_on(qtbot, window, name)
     window.showNormal()
     smaller = QRect(area.x(), area.y(), area.width(), area.height() - WM_TITLE_AND_PANEL)
@@ -200,20 +234,29 @@ def test_the_window_remembers_where_it_was(qtbot, make_window, tmp_path):
     assert second.tech.geometry() == tech_placed
 
 
-def test_no_label_or_button_text_needs_more_room_than_it_has_at_the_smallest_size(qtbot, make_window):
-    """Checked at the stated minimum itself: the lock buttons once read 'AUTC', 'LD 2', 'RCE'."""
-    _booth, window = make_window()
+@pytest.mark.parametrize("shop", [False, True], ids=["no-shop", "shop"])
+def test_no_label_or_button_text_needs_more_room_than_it_has_at_the_smallest_size(qtbot, make_window, shop):
+    """Checked at the stated minimum itself: the lock buttons once read 'AUTC', 'LD 2', 'RCE', and with a
+    shop's CODE button beside them, ADJUST read 'ADJ…'."""
+    _booth, window = make_window(shop=shop)
     open_on(qtbot, window, "laptop-1280x720")
     window.showNormal()
-    window.setGeometry(QRect(1366, 0, MIN_SIZE.width(), MIN_SIZE.height()))
-    wait_until(lambda: window.geometry().size() == MIN_SIZE, 3, "the minimum size")
+    assert window.min_size == (MIN_SIZE + SHOP_ROW if shop else MIN_SIZE)
+    window.setGeometry(QRect(1366, 0, window.min_size.width(), window.min_size.height()))
+    wait_until(lambda: window.geometry().size() == window.min_size, 3, "the minimum size")
     settle(qtbot, window)
     assert not window.scroll.horizontalScrollBar().isVisible() and not window.scroll.verticalScrollBar().isVisible()
     for button in window.findChildren(KeyButton):
         if button.isVisible() and button.objectName() != "sku":
             assert not button.label_cut, f"{button.text()!r} is cut at {button.width()} px"
-    chip = window.sku_buttons["tee-blk"]  # a long product name is cut on its chip, whole in the tooltip
+    chip = window.sku_buttons["tee-blk"]  # a long product name is cut on its chip, whole in the tooltip…
     assert chip.label_cut and "TEE / BLACK OVERSIZED HEAVYWEIGHT: 240 left" in chip.toolTip()
+    shown = chip.shown_label()
+    assert shown.startswith("TEE") and "…" in shown and shown.endswith(" · 240 left")  # …and never its count
+    chip.set_parts("TEE / BLACK OVERSIZED HEAVYWEIGHT", "240 left", "shop 397")  # a shop's figure goes first
+    assert chip.shown_label().endswith(" · 240 left") and "shop" not in chip.shown_label()
+    chip.set_parts("CAP", "12 left", "shop 397")
+    assert chip.shown_label() == "CAP · 12 left · shop 397" and not chip.label_cut  # whole when it fits
     for pill in (window.offer_pill, window.output_pill, window.rec_pill):
         assert not pill.elided, pill.text()
     window.stop_refreshing()  # the longest thing each pill can say fits too
