@@ -290,6 +290,9 @@ class DrillRunner:
 
     def _shop_unreachable(self, wall0: float) -> DrillResult:
         name, shop = "shop-unreachable", self.shop
+        if shop is None and self.booth.shop is not None:  # the drop sells through a shop Booth cannot reach
+            return score(name, None, f"the drop has [shop] but no shop sync is running ({self.booth.shop.problem}): "
+                                     "fix that and rehearse again", started_wall=wall0)  # fmt: skip
         if shop is None:
             return not_applicable(name, "no shop sync running for this drop: nothing to cut off", wall0)
 

@@ -118,3 +118,22 @@ def test_rehearse_cuts_the_real_shop_off_and_an_order_burst_stays_in_shadow_stoc
         (session,) = reader.list_sessions()
         incidents = [e.payload["what"] for e in reader.events(session.id) if e.kind == "sync_incident"]
     assert session.kind == "rehearsal" and {"unreachable", "recovered"} <= set(incidents)
+
+
+def test_a_shop_whose_credentials_cannot_be_read_fails_the_shop_drill_instead_of_skipping_it(
+    tmp_path: Path, standin: StandinProcess
+) -> None:
+    """Otherwise a rehearsal without the shop would pass the go-live gate for a drop that sells through it."""
+    drop = write_drop(tmp_path / "files", standin)
+    drop.write_text(drop.read_text(encoding="utf-8") + RIG, encoding="utf-8")
+    (tmp_path / "files" / "shop.toml").chmod(0o644)  # Booth refuses credentials other users can read
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run([sys.executable, "-m", "booth", "--drop", str(drop), "--data-dir", str(tmp_path / "data"),
+                           "rehearse", "--drill", "shop-unreachable", "--json"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr[-3000:]
+    card = json.loads(done.stdout)
+    (shop,) = card["drills"]
+    assert card["passed"] is False and shop["passed"] is False and shop["figure"] is None, shop
+    assert "the drop has [shop] but no shop sync is running" in shop["detail"]
+    assert "chmod 600" in shop["detail"]  # the sentence says what to fix
