@@ -80,7 +80,8 @@ METER_MS = 50
 MESSAGE_MS = 5000
 GOOD_NEWS_MS = 15000
 MIN_SIZE = QSize(1100, 600)  # the smallest host window everything fits in (1280×720 under a window manager)
-SHOP_ROW = QSize(0, 32)  # a drop with [shop] has one more pill row in the button column
+SHOP_ROW = QSize(0, 20)  # [shop]: one more pill row (32 px) in the button column, less its 11 px of slack;
+# still inside 1280×720 under a window manager (630 px)
 SIDE_SHARE = 0.25  # the button column's share of the width, within SIDE_WIDTH
 SIDE_WIDTH = (330, 440)
 GEOMETRY_KEY = "host/geometry"
