@@ -25,6 +25,23 @@ from booth.store.recovery import OpenSessionInfo
 from booth.ui.keymap import keymap_rows
 
 
+def add_answer_row(
+    dialog: QDialog, layout: QVBoxLayout, confirm_text: str, enter_confirms: bool, cancel_text: str = "Cancel"
+) -> tuple[QPushButton, QPushButton]:
+    """Cancel and confirm, side by side under `layout`; (cancel, confirm). `enter_confirms`: Enter applies
+    what was typed; otherwise Enter cancels, so a stray press never does a destructive thing."""
+    buttons = QHBoxLayout()
+    cancel, confirm = QPushButton(cancel_text), QPushButton(confirm_text)
+    (cancel if enter_confirms else confirm).setAutoDefault(False)
+    cancel.clicked.connect(dialog.reject)
+    confirm.clicked.connect(dialog.accept)
+    buttons.addWidget(cancel)
+    buttons.addWidget(confirm)
+    layout.addLayout(buttons)
+    (confirm if enter_confirms else cancel).setDefault(True)
+    return cancel, confirm
+
+
 class ConfirmDialog(QDialog):
     """A destructive action (end the offer, quit while live): Cancel — or Stay — is the default, so a
     stray Enter never does it."""
@@ -40,17 +57,9 @@ class ConfirmDialog(QDialog):
         self.question.setWordWrap(True)
         self.question.setStyleSheet("font-size: 26px;")
         layout.addWidget(self.question)
-        buttons = QHBoxLayout()
-        self.cancel_button = QPushButton(cancel_text)
-        self.confirm_button = QPushButton(confirm_text)
+        # Enter must not end an offer by accident
+        self.cancel_button, self.confirm_button = add_answer_row(self, layout, confirm_text, False, cancel_text)
         self.confirm_button.setObjectName("confirm")
-        self.confirm_button.setAutoDefault(False)
-        self.cancel_button.clicked.connect(self.reject)
-        self.confirm_button.clicked.connect(self.accept)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.confirm_button)
-        layout.addLayout(buttons)
-        self.cancel_button.setDefault(True)  # Enter must not end an offer by accident
         self.setMinimumWidth(560)
 
 
@@ -71,16 +80,7 @@ class NumberDialog(QDialog):
         self.spin.setValue(value)
         self.spin.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(self.spin)
-        buttons = QHBoxLayout()
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setAutoDefault(False)
-        self.confirm_button = QPushButton()
-        self.cancel_button.clicked.connect(self.reject)
-        self.confirm_button.clicked.connect(self.accept)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.confirm_button)
-        layout.addLayout(buttons)
-        self.confirm_button.setDefault(True)  # Enter applies what was typed
+        self.cancel_button, self.confirm_button = add_answer_row(self, layout, "", True)  # Enter applies it
         self.setMinimumWidth(480)
         self.spin.valueChanged.connect(self._on_spin_value_changed)
         self._on_spin_value_changed(value)
@@ -140,16 +140,7 @@ class CodeDialog(QDialog):
         self.field.setPlaceholderText("K7QM-2XD9-P4TR-HB6C")
         self.field.setStyleSheet("font-size: 28px; font-family: monospace;")
         layout.addWidget(self.field)
-        buttons = QHBoxLayout()
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setAutoDefault(False)
-        self.confirm_button = QPushButton("Redeem")
-        self.cancel_button.clicked.connect(self.reject)
-        self.confirm_button.clicked.connect(self.accept)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.confirm_button)
-        layout.addLayout(buttons)
-        self.confirm_button.setDefault(True)  # Enter redeems what was typed
+        self.cancel_button, self.confirm_button = add_answer_row(self, layout, "Redeem", True)  # Enter redeems
         self.setMinimumWidth(520)
 
     @property
