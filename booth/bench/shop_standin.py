@@ -849,6 +849,11 @@ class StandinProcess:
         path.chmod(0o600)
         return path
 
+    def shop_section(self, stale_alarm_seconds: float) -> str:
+        """A drop file's [shop] table for this stand-in, with write_credentials' file beside the drop file."""
+        return (f'[shop]\ndomain = "{self.domain}"\nlocation = "{self.location_id}"\napi_base = "{self.url}"\n'
+                f'credentials = "shop.toml"\npoll_seconds = 1\nstale_alarm_seconds = {stale_alarm_seconds:g}\n')
+
     def control(self, action: str, data: dict[str, Any] | None = None) -> Any:
         import requests
 

@@ -97,14 +97,7 @@ id = "tee"
 name = "TEE / BLACK"
 stock = {INITIAL}
 
-[shop]
-domain = "{standin.domain}"
-location = "{standin.location_id}"
-api_base = "{standin.url}"
-credentials = "shop.toml"
-poll_seconds = 1
-stale_alarm_seconds = 10
-
+{standin.shop_section(stale_alarm_seconds=10)}
 [shop.sku.tee]
 variant = "{TEE_VARIANT}"
 """, encoding="utf-8")

@@ -78,14 +78,7 @@ id = "cap"
 name = "CAP / RED"
 stock = 5
 
-[shop]
-domain = "{standin.domain}"
-location = "{standin.location_id}"
-api_base = "{standin.url}"
-credentials = "shop.toml"
-poll_seconds = 1
-stale_alarm_seconds = 4
-{f'pool = "{pool}"' if pool else ""}
+{standin.shop_section(stale_alarm_seconds=4)}{f'pool = "{pool}"' if pool else ""}
 {extra_shop}
 
 [shop.sku.tee]
